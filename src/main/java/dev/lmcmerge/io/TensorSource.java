@@ -1,0 +1,103 @@
+package dev.lmcmerge.io;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.util.function.Supplier;
+
+/**
+ * A tensor to be written: its name, dtype and shape ({@link #info()}, laid out at offset 0) and
+ * a way to produce its bytes when the writer gets to it. Writers pull one tensor at a time, so
+ * a checkpoint never has to be in memory whole.
+ */
+public interface TensorSource {
+
+    /** Name, dtype and shape; {@code byteLength()} is the number of bytes {@link #writeTo} must write. */
+    TensorInfo info();
+
+    /** Writes exactly {@code info().byteLength()} little-endian bytes. */
+    void writeTo(OutputStream out) throws IOException;
+
+    /** Copy granularity: large enough for remote stores, small on the heap. */
+    int CHUNK = 1 << 20;
+
+    /** A tensor whose bytes (little-endian, exactly the byte length) come from {@code bytes} when needed. */
+    static TensorSource of(String name, DType dtype, long[] shape, Supplier<ByteBuffer> bytes) {
+        TensorInfo info = TensorInfo.of(name, dtype, shape);
+        return new TensorSource() {
+            @Override
+            public TensorInfo info() {
+                return info;
+            }
+
+            @Override
+            public void writeTo(OutputStream out) throws IOException {
+                writeBuffer(bytes.get(), out);
+            }
+        };
+    }
+
+    /** Float values stored as {@code dtype} (F32, F16, BF16 or F64; 16-bit formats round to nearest even). */
+    static TensorSource ofFloats(String name, long[] shape, float[] values, DType dtype) {
+        TensorInfo info = TensorInfo.of(name, dtype, shape);
+        if (info.numel() != values.length) {
+            throw new IllegalArgumentException("tensor '" + name + "': " + values.length
+                    + " values for shape of " + info.numel() + " elements");
+        }
+        return of(name, dtype, shape, () -> TensorBytes.fromFloats(values, dtype));
+    }
+
+    /** Int64 values. */
+    static TensorSource ofLongs(String name, long[] shape, long[] values) {
+        TensorInfo info = TensorInfo.of(name, DType.I64, shape);
+        if (info.numel() != values.length) {
+            throw new IllegalArgumentException("tensor '" + name + "': " + values.length
+                    + " values for shape of " + info.numel() + " elements");
+        }
+        return of(name, DType.I64, shape, () -> TensorBytes.fromLongs(values));
+    }
+
+    /** A tensor copied unchanged from an open safetensors file, streamed in chunks (any size). */
+    static TensorSource copyOf(SafetensorsReader reader, String name) {
+        return copyOf(reader, name, name);
+    }
+
+    /** As {@link #copyOf(SafetensorsReader, String)}, stored under {@code newName}. */
+    static TensorSource copyOf(SafetensorsReader reader, String name, String newName) {
+        TensorInfo src = reader.info(name);
+        TensorInfo info = TensorInfo.of(newName, src.dtype(), src.shape());
+        return new TensorSource() {
+            @Override
+            public TensorInfo info() {
+                return info;
+            }
+
+            @Override
+            public void writeTo(OutputStream out) throws IOException {
+                try (InputStream in = reader.openStream(name)) {
+                    byte[] buf = new byte[(int) Math.min(CHUNK, Math.max(1, info.byteLength()))];
+                    int n;
+                    while ((n = in.read(buf, 0, buf.length)) > 0) {
+                        out.write(buf, 0, n);
+                    }
+                }
+            }
+        };
+    }
+
+    /** Writes the remaining bytes of {@code b} without disturbing its position. */
+    static void writeBuffer(ByteBuffer b, OutputStream out) throws IOException {
+        ByteBuffer d = b.duplicate();
+        if (d.hasArray()) {
+            out.write(d.array(), d.arrayOffset() + d.position(), d.remaining());
+            return;
+        }
+        byte[] buf = new byte[Math.min(CHUNK, d.remaining())];
+        while (d.hasRemaining()) {
+            int n = Math.min(buf.length, d.remaining());
+            d.get(buf, 0, n);
+            out.write(buf, 0, n);
+        }
+    }
+}

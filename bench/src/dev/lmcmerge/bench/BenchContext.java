@@ -1,0 +1,42 @@
+package dev.lmcmerge.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+/** Shared state of one bench run: the quick flag and the GEMM peak measured once. */
+final class BenchContext {
+    final boolean quick;
+    private double gemmPeak = -1;
+
+    BenchContext(boolean quick) {
+        this.quick = quick;
+    }
+
+    /** The machine's fp32 GEMM throughput (FLOP/s) measured now with libtorch, at its best size. */
+    double gemmPeak() {
+        if (gemmPeak < 0) {
+            gemmPeak = GemmPeak.measure(quick ? new int[] {1024} : new int[] {1024, 2048}).best();
+        }
+        return gemmPeak;
+    }
+
+    /** Median wall time in seconds of {@code reps} runs of {@code body} after {@code warmup} runs. */
+    static double medianSeconds(int warmup, int reps, Runnable body) {
+        for (int i = 0; i < warmup; i++) {
+            body.run();
+        }
+        double[] t = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            long s = System.nanoTime();
+            body.run();
+            t[i] = (System.nanoTime() - s) / 1e9;
+        }
+        java.util.Arrays.sort(t);
+        return t[reps / 2];
+    }
+
+    static NDArray randn(NDManager m, float std, long... shape) {
+        return m.randomNormal(0f, std, new Shape(shape), ai.djl.ndarray.types.DataType.FLOAT32);
+    }
+}

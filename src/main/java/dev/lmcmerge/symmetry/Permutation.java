@@ -1,0 +1,174 @@
+package dev.lmcmerge.symmetry;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.Random;
+
+/**
+ * A hard n x n permutation matrix with a straight-through gradient.
+ *
+ * <p>Parameters: a latent score matrix Z (n x n). The forward value is the permutation matrix
+ * P_hard maximizing sum_ij Z_ij P_ij (solved on the CPU by {@link LinearAssignment}); the
+ * returned array is P_hard + (Z_soft - stopGradient(Z_soft)), numerically P_hard, whose gradient
+ * with respect to Z is that of Z_soft: the log-domain Sinkhorn normalization of Z / tau
+ * ({@link Gradient#SINKHORN}) or Z itself ({@link Gradient#IDENTITY}, as in Theus et al.).
+ *
+ * <p>Convention: P[i][perm[i]] = 1, so (P X) row i is X row perm[i]: "row i of the permuted
+ * object is row perm[i] of the original". Applied to an output axis, W <- P W moves the unit
+ * perm[i] to position i.
+ */
+public final class Permutation implements Parameterization {
+
+    /** Which relaxation supplies the straight-through gradient. */
+    public enum Gradient {
+        /** Sinkhorn-normalized exp(Z / tau): a doubly-stochastic relaxation. */
+        SINKHORN,
+        /** Z itself: dL/dZ = dL/dP (Theus et al.). */
+        IDENTITY
+    }
+
+    /** Standard deviation of the noise added to random (and identity-plus-noise) latents. */
+    private static final double NOISE = 0.01;
+
+    private final int n;
+    private final Gradient gradient;
+    private final double temperature;
+    private final int iterations;
+
+    /** Sinkhorn straight-through gradient with temperature 1 and 20 iterations. */
+    public Permutation(int n) {
+        this(n, Gradient.SINKHORN, 1.0, 20);
+    }
+
+    /**
+     * @param n            number of permuted units
+     * @param gradient     relaxation used for the straight-through gradient
+     * @param temperature  Sinkhorn temperature tau (> 0; ignored for IDENTITY)
+     * @param iterations   Sinkhorn row+column normalization rounds (>= 1; ignored for IDENTITY)
+     */
+    public Permutation(int n, Gradient gradient, double temperature, int iterations) {
+        if (n < 1) {
+            throw new IllegalArgumentException("Permutation needs n >= 1, got " + n);
+        }
+        if (!(temperature > 0) || iterations < 1) {
+            throw new IllegalArgumentException("Sinkhorn needs temperature > 0 and iterations >= 1, got " + temperature + ", " + iterations);
+        }
+        this.n = n;
+        this.gradient = gradient;
+        this.temperature = temperature;
+        this.iterations = iterations;
+    }
+
+    public int size() {
+        return n;
+    }
+
+    public Gradient gradient() {
+        return gradient;
+    }
+
+    @Override
+    public Shape paramShape() {
+        return new Shape(n, n);
+    }
+
+    /** The identity matrix: its unique best assignment is the identity permutation. */
+    @Override
+    public NDArray identityParams(NDManager manager) {
+        return MatrixFunctions.eye(manager, n, DataType.FLOAT32);
+    }
+
+    /** A uniformly random permutation's matrix plus N(0, 0.01^2) noise. */
+    @Override
+    public NDArray randomParams(NDManager manager, Random rng) {
+        int[] perm = new int[n];
+        for (int i = 0; i < n; i++) {
+            perm[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) { // Fisher-Yates
+            int j = rng.nextInt(i + 1);
+            int t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+        double[] z = RandomParams.gaussian(rng, n * n, NOISE);
+        for (int i = 0; i < n; i++) {
+            z[i * n + perm[i]] += 1;
+        }
+        return manager.create(z, paramShape()).toType(DataType.FLOAT32, false);
+    }
+
+    /** Latent parameters whose hard permutation is {@code perm} (its matrix): seeds learning from matching. */
+    public NDArray paramsOf(int[] perm, NDManager manager) {
+        return matrixFor(perm, manager);
+    }
+
+    /** The hard permutation perm (P[i][perm[i]] = 1) maximizing sum_i Z[i][perm[i]]. */
+    public int[] indices(NDArray params) {
+        requireShape(params);
+        double[] z = params.stopGradient().toType(DataType.FLOAT64, false).toDoubleArray();
+        double[][] m = new double[n][n];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(z, i * n, m[i], 0, n);
+        }
+        return LinearAssignment.maximize(m);
+    }
+
+    /** The float32 permutation matrix with P[i][perm[i]] = 1 (so (P X)[i] = X[perm[i]]). */
+    public static NDArray matrixFor(int[] perm, NDManager manager) {
+        int n = perm.length;
+        boolean[] seen = new boolean[n];
+        float[] p = new float[n * n];
+        for (int i = 0; i < n; i++) {
+            if (perm[i] < 0 || perm[i] >= n || seen[perm[i]]) {
+                throw new IllegalArgumentException("not a permutation of 0.." + (n - 1) + ": entry " + i + " is " + perm[i]);
+            }
+            seen[perm[i]] = true;
+            p[i * n + perm[i]] = 1;
+        }
+        return manager.create(p, new Shape(n, n));
+    }
+
+    /**
+     * The relaxation whose gradient the straight-through estimator passes on: Sinkhorn(Z / tau)
+     * (rows then columns normalized in the log domain, {@code iterations} times, then exp) or Z.
+     */
+    public NDArray relaxed(NDArray params) {
+        requireShape(params);
+        if (gradient == Gradient.IDENTITY) {
+            return params;
+        }
+        NDArray logP = params.div(temperature);
+        for (int k = 0; k < iterations; k++) {
+            logP = logP.logSoftmax(1).logSoftmax(0);
+        }
+        return logP.exp();
+    }
+
+    @Override
+    public NDArray materialize(NDArray params) {
+        NDArray hard = matrixFor(indices(params), params.getManager()).toType(params.getDataType(), false);
+        NDArray soft = relaxed(params);
+        return hard.add(soft.sub(soft.stopGradient()));
+    }
+
+    /** The transpose (a permutation's inverse), with the transposed straight-through gradient. */
+    @Override
+    public NDArray materializeInverse(NDArray params) {
+        return materialize(params).transpose();
+    }
+
+    @Override
+    public NDArray materializeInverseTranspose(NDArray params) {
+        return materialize(params);
+    }
+
+    private void requireShape(NDArray params) {
+        if (!params.getShape().equals(paramShape())) {
+            throw new IllegalArgumentException("Permutation(" + n + ") expects parameters of shape " + paramShape()
+                    + ", got " + params.getShape());
+        }
+    }
+}

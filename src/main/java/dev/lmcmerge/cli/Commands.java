@@ -13,10 +13,12 @@ import java.util.List;
  * into one {@code lmc: error: ...} line and the exception's exit code.
  */
 final class Commands {
-    /** Registered subcommands. Not yet here: forward, transform, interpolate, barrier, merge. */
+    /** Registered subcommands. Not yet here: transform, interpolate, barrier, merge. */
     static final List<Class<?>> ALL = List.of(
             InspectCommand.class,
+            ForwardCommand.class,
             EvalCommand.class,
+            TransformCommand.class,
             TrainDemoCommand.class,
             DemoCommand.class);
 

@@ -1,0 +1,234 @@
+package dev.lmcmerge.symmetry;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.lmcmerge.model.Weights;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Applies one element of a model's symmetry group to its canonical weights, for every family,
+ * driven only by the {@link TransformSpec} table: a tensor with output-axis map T_out and
+ * input-axis map T_in becomes T_out W T_in^{-1}, a bias T_out b.
+ *
+ * <p>Each transformed axis is moved to the front and viewed as rows X [n, rest]; an output axis
+ * then becomes T X and an input axis T^{-T} X (since (W T^{-1})^T = T^{-T} W^T). The slot kinds
+ * act as follows (as rows): residual rotation O^T (so readers become W O, writers O^T W,
+ * embeddings E O); residual scale c on writer axes; permutations by gather (or by their
+ * straight-through matrix when learning); head maps block by block with a batched matmul over
+ * KV groups (A on Q, A^{-T} on K, C on V, C^{-T} on output-projection columns); FFN scales
+ * row-wise. Nothing builds a dense d x d block matrix.
+ *
+ * <p>Differentiable in the transform's parameter arrays: every step is a DJL op.
+ */
+public final class TransformEngine {
+    private TransformEngine() {
+    }
+
+    /**
+     * The transformed weights. Tensors no active slot touches are shared with {@code canonical}
+     * (not copied): keep {@code canonical} open while using the result. New tensors live in the
+     * result's own manager, a sub-manager of {@code canonical}'s.
+     *
+     * @param spec      the model's bound spec
+     * @param transform the group element (its spec must be {@code spec})
+     * @param canonical weights in canonical form ({@link Canonicalizer})
+     */
+    public static Weights apply(TransformSpec spec, Transform transform, Weights canonical) {
+        return apply(spec, transform, canonical, canonical.names());
+    }
+
+    /**
+     * As {@link #apply(TransformSpec, Transform, Weights)} for the tensors named in {@code names}
+     * only (e.g. one block's tensors when recomputing a block with gradients); the result holds
+     * just those tensors.
+     */
+    public static Weights apply(TransformSpec spec, Transform transform, Weights canonical, Collection<String> names) {
+        Weights out = new Weights(canonical.manager().newSubManager(), canonical.source() + " (transformed)");
+        try (NDManager scope = canonical.manager().newSubManager()) {
+            for (NDArray p : transform.parameters().values()) {
+                Scopes.borrow(p, scope);
+            }
+            SlotElements el = new SlotElements(transform, scope);
+            for (String name : names) {
+                TensorRule rule = spec.rule(name);
+                NDArray w = canonical.get(name);
+                if (rule == null || !touches(rule, el)) {
+                    out.put(name, w);
+                    continue;
+                }
+                Scopes.borrow(w, scope);
+                NDArray r = w;
+                if (rule.out() != null) {
+                    r = transformAxis(r, rule.out(), true, el, spec);
+                }
+                if (rule.in() != null) {
+                    r = transformAxis(r, rule.in(), false, el, spec);
+                }
+                r.attach(out.manager());
+                out.put(name, r);
+            }
+        }
+        return out;
+    }
+
+    private static boolean touches(TensorRule rule, SlotElements el) {
+        return anyActive(rule.out(), el) || anyActive(rule.in(), el);
+    }
+
+    private static boolean anyActive(AxisRule a, SlotElements el) {
+        if (a == null) {
+            return false;
+        }
+        for (SlotRef ref : a.slots()) {
+            if (el.active(ref)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** T X on an output axis, T^{-T} X on an input axis, with X the axis as rows. */
+    private static NDArray transformAxis(NDArray w, AxisRule rule, boolean output, SlotElements el, TransformSpec spec) {
+        if (!anyActive(rule, el)) {
+            return w;
+        }
+        int axis = rule.storageAxis();
+        NDArray moved = axis == 0 ? w : w.swapAxes(0, axis);
+        Shape movedShape = moved.getShape();
+        long n = movedShape.get(0);
+        NDArray x = moved.reshape(n, movedShape.size() / n);
+        AxisLayout layout = rule.layout();
+        for (SlotRef ref : rule.slots()) {
+            if (!el.active(ref)) {
+                continue;
+            }
+            if (layout instanceof AxisLayout.Heads heads) {
+                x = headAction(x, heads, ref, output, el, spec.dims());
+            } else {
+                x = rowAction(x, ref, output, el);
+            }
+        }
+        x = x.reshape(movedShape);
+        return axis == 0 ? x : x.swapAxes(0, axis);
+    }
+
+    /** Residual and FFN axes: one element acting on all rows. */
+    private static NDArray rowAction(NDArray x, SlotRef ref, boolean output, SlotElements el) {
+        switch (ref.kind()) {
+            case RESIDUAL_ROTATION: {
+                // Orthogonal: T^{-T} = T, and T = O^T on both sides.
+                return el.element(ref).get(0).transpose().matMul(x);
+            }
+            case RESIDUAL_SCALE:
+            case FFN_SCALE: {
+                NDArray s = (output ? el.element(ref) : el.inverse(ref)).get(0);
+                return x.mul(s.reshape(s.getShape().size(), 1));
+            }
+            case FFN_PERMUTATION:
+                return permuteRows(x, ref, el, 0);
+            default:
+                throw new IllegalStateException("slot kind " + ref.kind() + " cannot act on a residual or FFN axis");
+        }
+    }
+
+    /** Rows of x permuted by copy {@code copy} of a permutation slot: (P X)[i] = X[perm[i]]. */
+    private static NDArray permuteRows(NDArray x, SlotRef ref, SlotElements el, int copy) {
+        if (el.learning(ref)) {
+            return el.element(ref).get(copy).matMul(x);
+        }
+        long[] all = el.indices(ref);
+        int n = (int) x.getShape().get(0);
+        long[] idx = new long[n];
+        System.arraycopy(all, copy * n, idx, 0, n);
+        return x.get(el.indexArray(idx));
+    }
+
+    /**
+     * A head axis: split into role sections of [heads, headDim, rest], act on each section by role,
+     * and reassemble in the axis' fused layout.
+     */
+    private static NDArray headAction(NDArray x, AxisLayout.Heads layout, SlotRef ref, boolean output, SlotElements el,
+                                      SpecDimensions dims) {
+        int roles = layout.roles().size();
+        long rest = x.getShape().get(1);
+        int h = layout.heads();
+        int hd = layout.headDim();
+        NDArray sections = layout.headMajor()
+                ? x.reshape(h, roles, hd, rest).transpose(1, 0, 2, 3)
+                : x.reshape(roles, h, hd, rest);
+        List<NDArray> parts = new ArrayList<>();
+        for (int s = 0; s < roles; s++) {
+            parts.add(roleAction(sections.get(s), layout.roles().get(s), ref, output, el, dims));
+        }
+        NDArray joined = roles == 1 ? parts.get(0).expandDims(0) : NDArrays.stack(new NDList(parts));
+        if (layout.headMajor()) {
+            joined = joined.transpose(1, 0, 2, 3);
+        }
+        return joined.reshape(x.getShape());
+    }
+
+    /** One role section xs [heads, hd, rest]. */
+    private static NDArray roleAction(NDArray xs, HeadRole role, SlotRef ref, boolean output, SlotElements el,
+                                      SpecDimensions dims) {
+        int kv = dims.kvHeads();
+        int g = role.perQueryHead() ? dims.groupSize() : 1;
+        Shape shape = xs.getShape();
+        switch (ref.kind()) {
+            case HEAD_GROUPS:
+                // Whole KV groups move (with their G query heads for Q/O axes).
+                return permuteRows(xs.reshape(kv, -1), ref, el, 0).reshape(shape);
+            case HEADS_IN_GROUP: {
+                if (g == 1) {
+                    return xs;
+                }
+                if (el.learning(ref)) {
+                    return el.element(ref).matMul(xs.reshape(kv, g, -1)).reshape(shape);
+                }
+                long[] within = el.indices(ref);
+                long[] idx = new long[within.length];
+                for (int i = 0; i < within.length; i++) {
+                    idx[i] = (i / g) * (long) g + within[i];
+                }
+                return xs.reshape(kv * g, -1).get(el.indexArray(idx)).reshape(shape);
+            }
+            case QK: {
+                NDArray m;
+                if (role == HeadRole.Q) {
+                    m = output ? el.element(ref) : el.inverseTranspose(ref);
+                } else if (role == HeadRole.K) {
+                    m = output ? el.inverseTranspose(ref) : el.element(ref);
+                } else {
+                    return xs;
+                }
+                return perGroupMatMul(m, xs, kv, g);
+            }
+            case VO: {
+                if (role != HeadRole.V && role != HeadRole.O) {
+                    return xs;
+                }
+                NDArray m = output ? el.element(ref) : el.inverseTranspose(ref);
+                return perGroupMatMul(m, xs, kv, g);
+            }
+            default:
+                throw new IllegalStateException("slot kind " + ref.kind() + " cannot act on a head axis");
+        }
+    }
+
+    /** Block (group c, head j) of xs [kv*g, hd, rest] becomes m[c] times the block: one batched matmul over groups. */
+    private static NDArray perGroupMatMul(NDArray m, NDArray xs, int kv, int g) {
+        Shape shape = xs.getShape();
+        long hd = shape.get(1);
+        long rest = shape.get(2);
+        if (g == 1) {
+            return m.matMul(xs);
+        }
+        NDArray grouped = xs.reshape(kv, g, hd, rest).transpose(0, 2, 1, 3).reshape(kv, hd, g * rest);
+        return m.matMul(grouped).reshape(kv, hd, g, rest).transpose(0, 2, 1, 3).reshape(shape);
+    }
+}

@@ -138,11 +138,23 @@ public final class ModelLoader {
             // Raw little-endian float32 bytes go to libtorch without an intermediate float[].
             ByteBuffer bytes = ckpt.read(spec.name()).order(ByteOrder.LITTLE_ENDIAN);
             checkFinite(bytes.asFloatBuffer(), spec.name(), where);
-            return manager.create(bytes, shape, DataType.FLOAT32);
+            return libtorchOwned(manager.create(bytes, shape, DataType.FLOAT32));
         }
         float[] values = ckpt.readFloat32(spec.name());
         checkFinite(FloatBuffer.wrap(values), spec.name(), where);
-        return manager.create(values, shape);
+        return libtorchOwned(manager.create(values, shape));
+    }
+
+    /**
+     * A copy in memory libtorch allocated. {@code NDManager.create} wraps the Java buffer
+     * ({@code torch::from_blob}), whose address alignment varies between runs, and BLAS kernels
+     * may round differently on differently aligned rows; libtorch's allocator aligns to 64 bytes,
+     * so results are bit-reproducible run to run (resume must equal an uninterrupted run).
+     */
+    private static NDArray libtorchOwned(NDArray wrapped) {
+        NDArray owned = wrapped.duplicate();
+        wrapped.close();
+        return owned;
     }
 
     private static void checkFinite(FloatBuffer values, String name, String where) {

@@ -100,6 +100,48 @@ class EvalCommandTest {
         assertTrue(r.err().contains("none.parquet"), r.err());
     }
 
+    private Path images(String name, long... labels) throws Exception {
+        java.util.List<byte[]> pngs = new java.util.ArrayList<>();
+        java.util.Random rng = new java.util.Random(3);
+        for (int i = 0; i < labels.length; i++) {
+            java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(32, 32, java.awt.image.BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < 32; y++) {
+                for (int x = 0; x < 32; x++) {
+                    img.setRGB(x, y, rng.nextInt(1 << 24));
+                }
+            }
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            javax.imageio.ImageIO.write(img, "png", out);
+            pngs.add(out.toByteArray());
+        }
+        Path f = dir.resolve(name);
+        dev.lmcmerge.data.TestImages.write(f, pngs, labels);
+        return f;
+    }
+
+    @Test
+    void vitModelsScoreParquetImagesWithLossAndAccuracy() throws Exception {
+        Path data = images("images.parquet", 0, 3, 9, 4, 4);
+        String vit = CASES.resolve("models/vit").toString();
+        Result all = lmc("eval", "--model", vit, "--data", data.toString(), "--batch-size", "2", "--json");
+        assertEquals(0, all.code(), all.err());
+        JsonNode j = JSON.readTree(all.out());
+        assertEquals("classification", j.get("kind").asText());
+        assertEquals(5, j.get("images").asInt());
+        double acc = j.get("accuracy").asDouble();
+        assertTrue(acc >= 0 && acc <= 1 && acc * 5 == Math.rint(acc * 5), all.out());
+        Result single = lmc("eval", "--model", vit, "--data", data.toString(), "--batch-size", "1", "--json");
+        assertEquals(j.get("loss").asDouble(), JSON.readTree(single.out()).get("loss").asDouble(), 1e-6);
+    }
+
+    @Test
+    void labelsOutsideTheClassifierExitWith3() throws Exception {
+        Path data = images("labels.parquet", 1, 10);
+        Result r = lmc("eval", "--model", CASES.resolve("models/vit").toString(), "--data", data.toString());
+        assertEquals(3, r.code());
+        assertTrue(r.err().contains("labels.parquet, row 1") && r.err().contains("label 10"), r.err());
+    }
+
     @Test
     void anUnknownSplitIsAUsageError() {
         Result r = lmc("eval", "--model", GPT_NEOX.toString(), "--data", IDS.toString(), "--split", "test");

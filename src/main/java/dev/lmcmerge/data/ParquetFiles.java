@@ -1,0 +1,151 @@
+package dev.lmcmerge.data;
+
+import dev.lmcmerge.config.LmcException;
+import dev.lmcmerge.io.FileSystems;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.hadoop.api.ReadSupport;
+import org.apache.parquet.hadoop.example.GroupReadSupport;
+import org.apache.parquet.hadoop.util.HadoopStreams;
+import org.apache.parquet.io.InputFile;
+import org.apache.parquet.io.SeekableInputStream;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.Type;
+
+/**
+ * Parquet datasets as a Spark or pandas job leaves them: one file, or a folder (searched
+ * recursively, e.g. hive-style partitions) of part files. Hidden entries ({@code _SUCCESS},
+ * {@code .crc}, {@code _metadata}) are skipped; parts are read in path order, so the
+ * concatenated row order and with it the train/eval split are deterministic.
+ */
+final class ParquetFiles {
+    private ParquetFiles() {}
+
+    /** The data files of a Parquet dataset, sorted by path; INVALID_INPUT if there are none. */
+    static List<Path> list(Path location, Configuration conf) {
+        FileStatus status = FileSystems.requireExists(location, conf, "Parquet dataset");
+        if (!status.isDirectory()) {
+            return List.of(location);
+        }
+        FileSystem fs = FileSystems.fs(location, conf);
+        List<Path> files = new ArrayList<>();
+        try {
+            RemoteIterator<LocatedFileStatus> it = fs.listFiles(location, true);
+            while (it.hasNext()) {
+                LocatedFileStatus f = it.next();
+                if (f.isFile() && !hidden(location, f.getPath()) && f.getLen() > 0) {
+                    files.add(f.getPath());
+                }
+            }
+        } catch (IOException e) {
+            throw FileSystems.ioError(location.toString(), "cannot list the Parquet folder", e);
+        }
+        if (files.isEmpty()) {
+            throw LmcException.invalidInput(location.toString(), "empty dataset: the folder holds no Parquet part files");
+        }
+        files.sort(Comparator.comparing(Path::toString));
+        return files;
+    }
+
+    /** True if any path component below {@code root} starts with '_' or '.' (Hadoop's hidden-file rule). */
+    private static boolean hidden(Path root, Path file) {
+        String base = root.toUri().getPath();
+        String path = file.toUri().getPath();
+        String relative = path.startsWith(base) ? path.substring(base.length()) : file.getName();
+        for (String part : relative.split("/")) {
+            if (part.startsWith("_") || part.startsWith(".")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The schema in the footer of {@code file}; INVALID_INPUT if it is not a Parquet file. */
+    static MessageType schema(Path file, Configuration conf) {
+        try (ParquetFileReader r = ParquetFileReader.open(inputFile(file, conf))) {
+            return r.getFooter().getFileMetaData().getSchema();
+        } catch (IOException | RuntimeException e) {
+            throw new LmcException(dev.lmcmerge.config.ExitCode.INVALID_INPUT,
+                    file + ": not a readable Parquet file (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
+     * The top-level field {@code column} of {@code schema}.
+     *
+     * @throws LmcException INVALID_INPUT naming the file, the column and the columns it has
+     */
+    static Type requireField(MessageType schema, String column, String expected, Path file) {
+        if (!schema.containsField(column)) {
+            List<String> names = new ArrayList<>();
+            for (Type t : schema.getFields()) {
+                names.add(t.getName());
+            }
+            throw LmcException.invalidInput(file.toString(), "missing column '" + column + "' (" + expected
+                    + "); the file has columns " + names);
+        }
+        return schema.getType(column);
+    }
+
+    /**
+     * {@code file} as Parquet's input abstraction, opened through {@link FileSystems#fs} so local
+     * files are read raw: Hadoop's checksumming local file system would insist on {@code .crc}
+     * side files matching, which files written by pandas or copied around do not have.
+     */
+    static InputFile inputFile(Path file, Configuration conf) {
+        FileSystem fs = FileSystems.fs(file, conf);
+        long length;
+        try {
+            length = fs.getFileStatus(file).getLen();
+        } catch (IOException e) {
+            throw FileSystems.ioError(file.toString(), "cannot read Parquet file", e);
+        }
+        return new InputFile() {
+            @Override
+            public long getLength() {
+                return length;
+            }
+
+            @Override
+            public SeekableInputStream newStream() throws IOException {
+                return HadoopStreams.wrap(fs.open(file));
+            }
+
+            @Override
+            public String toString() {
+                return file.toString();
+            }
+        };
+    }
+
+    /** A record reader over {@code file} that materializes only the top-level {@code fields}. */
+    static ParquetReader<Group> reader(Path file, Configuration conf, MessageType schema, String... fields) {
+        List<Type> projected = new ArrayList<>();
+        for (String f : fields) {
+            projected.add(schema.getType(f));
+        }
+        Configuration c = new Configuration(conf);
+        c.set(ReadSupport.PARQUET_READ_SCHEMA, new MessageType(schema.getName(), projected).toString());
+        try {
+            return new ParquetReader.Builder<Group>(inputFile(file, conf)) {
+                @Override
+                protected ReadSupport<Group> getReadSupport() {
+                    return new GroupReadSupport();
+                }
+            }.withConf(c).build();
+        } catch (IOException e) {
+            throw FileSystems.ioError(file.toString(), "cannot open Parquet file", e);
+        }
+    }
+}

@@ -17,6 +17,7 @@ public final class BenchMain {
     static {
         BENCHES.put("gemm", GemmPeak::run);
         BENCHES.put("forward", ForwardThroughput::run);
+        BENCHES.put("apply", TransformApply::run);
     }
 
     public static void main(String[] args) {

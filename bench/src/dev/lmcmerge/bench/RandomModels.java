@@ -39,6 +39,16 @@ final class RandomModels {
         return ModelConfig.parse(pythiaConfig(768, 12, 12, 3072, 50304), "bench:pythia-160m");
     }
 
+    /** Pythia-410M: d 1024, 24 layers, 16 heads, FFN 4096, vocab 50304. */
+    static ModelConfig pythia410m() {
+        return ModelConfig.parse(pythiaConfig(1024, 24, 16, 4096, 50304), "bench:pythia-410m");
+    }
+
+    /** Pythia-1B: d 2048, 16 layers, 8 heads, FFN 8192, vocab 50304. */
+    static ModelConfig pythia1b() {
+        return ModelConfig.parse(pythiaConfig(2048, 16, 8, 8192, 50304), "bench:pythia-1b");
+    }
+
     static Weights randomWeights(Architecture arch, NDManager m) {
         Weights w = new Weights(m, "random " + arch.config().modelType());
         for (TensorSpec t : arch.tensors()) {

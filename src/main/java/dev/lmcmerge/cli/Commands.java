@@ -20,6 +20,7 @@ final class Commands {
             EvalCommand.class,
             TransformCommand.class,
             TrainDemoCommand.class,
+            MergeCommand.class,
             DemoCommand.class);
 
     private Commands() {}

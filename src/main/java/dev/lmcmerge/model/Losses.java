@@ -22,7 +22,7 @@ public final class Losses {
      * @return a scalar
      */
     public static NDArray causalLm(NDArray logits, NDArray ids) {
-        return causalLmSum(logits, ids).div(predictedTokens(ids));
+        return Nn.over(causalLmSum(logits, ids), predictedTokens(ids));
     }
 
     /**

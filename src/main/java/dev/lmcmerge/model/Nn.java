@@ -21,6 +21,29 @@ public final class Nn {
     }
 
     /**
+     * {@code x * value} with the scalar held in libtorch-owned memory. DJL-PyTorch's
+     * {@code mul(Number)} / {@code div(Number)} wrap the number in a tensor viewing a Java direct
+     * buffer and close it at once; autograd saves that tensor for backward, and once the JVM frees
+     * the buffer (after a GC) the gradient reads reused memory (wrong or NaN gradients, at random).
+     * Use these on any path that may be differentiated.
+     */
+    public static NDArray times(NDArray x, double value) {
+        return x.mul(scalar(x, value));
+    }
+
+    /** {@code x / value} with a libtorch-owned scalar; see {@link #times}. */
+    public static NDArray over(NDArray x, double value) {
+        return x.div(scalar(x, value));
+    }
+
+    /** A 0-d tensor {@code value} of {@code like}'s data type in libtorch-owned memory, in {@code like}'s manager. */
+    public static NDArray scalar(NDArray like, double value) {
+        try (NDArray javaBacked = like.getManager().create(value)) {
+            return javaBacked.toType(like.getDataType(), true);
+        }
+    }
+
+    /**
      * Runs {@code body} in an {@link NDScope} that frees every intermediate when done and hands
      * the result to the caller's scope and to {@code owner} (the input's manager), so a forward
      * pass leaves nothing behind in the weights' long-lived manager. Freeing intermediates is
@@ -77,7 +100,7 @@ public final class Nn {
         return switch (name) {
             case "gelu" -> x.getNDArrayInternal().gelu(); // torch exact (erf) GELU
             case "gelu_new", "gelu_fast", "gelu_pytorch_tanh" -> geluTanh(x);
-            case "quick_gelu" -> x.mul(x.mul(1.702).getNDArrayInternal().sigmoid());
+            case "quick_gelu" -> x.mul(times(x, 1.702).getNDArrayInternal().sigmoid());
             case "relu" -> x.getNDArrayInternal().relu();
             case "silu", "swish" -> silu(x);
             default -> throw new IllegalArgumentException("unsupported activation " + name);
@@ -86,8 +109,8 @@ public final class Nn {
 
     /** The tanh approximation of GELU ({@code gelu_new}): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
     public static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.add(x.pow(3).mul(0.044715)).mul(SQRT_2_OVER_PI);
-        return x.mul(0.5).mul(inner.tanh().add(1.0));
+        NDArray inner = times(x.add(times(x.square().mul(x), 0.044715)), SQRT_2_OVER_PI);
+        return times(x, 0.5).mul(inner.tanh().add(1.0));
     }
 
     /** SiLU: x * sigmoid(x). */
@@ -143,7 +166,7 @@ public final class Nn {
         long hd = qs.get(3);
         long kv = k.getShape().get(1);
         if (kv == h) {
-            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale);
+            NDArray scores = times(q.matMul(k.transpose(0, 1, 3, 2)), scale);
             if (mask != null) {
                 scores = scores.add(mask);
             }
@@ -155,7 +178,7 @@ public final class Nn {
         NDArray q5 = q.reshape(b, kv, g, t, hd);
         NDArray k5 = k.reshape(b, kv, 1, tk, hd).transpose(0, 1, 2, 4, 3);
         NDArray v5 = v.reshape(b, kv, 1, tk, hd);
-        NDArray scores = q5.matMul(k5).mul(scale);
+        NDArray scores = times(q5.matMul(k5), scale);
         if (mask != null) {
             scores = scores.add(mask);
         }

@@ -1,6 +1,7 @@
 package dev.lmcmerge.symmetry;
 
 import ai.djl.ndarray.NDArray;
+import dev.lmcmerge.model.Nn;
 import ai.djl.ndarray.NDManager;
 import dev.lmcmerge.config.LmcException;
 import dev.lmcmerge.model.Weights;
@@ -37,7 +38,7 @@ public final class Interpolation {
                 }
                 Scopes.borrow(x, scope);
                 Scopes.borrow(y, scope);
-                NDArray r = x.mul(1 - alpha).add(y.mul(alpha));
+                NDArray r = Nn.times(x, 1 - alpha).add(Nn.times(y, alpha)); // autograd-safe scalars
                 r.attach(out.manager());
                 out.put(e.getKey(), r);
             }

@@ -1,6 +1,7 @@
 package dev.lmcmerge.symmetry;
 
 import ai.djl.ndarray.NDArray;
+import dev.lmcmerge.model.Nn;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -54,7 +55,7 @@ public final class MatrixFunctions {
     /** (S + S^T) / 2: the symmetric part of a square matrix. */
     public static NDArray sym(NDArray s) {
         requireSquare(s, "sym");
-        return s.add(s.transpose()).mul(0.5);
+        return Nn.times(s.add(s.transpose()), 0.5); // Nn.times: autograd-safe scalar
     }
 
     /**
@@ -112,17 +113,18 @@ public final class MatrixFunctions {
     private static NDArray pade13(NDArray a) {
         double norm1 = a.stopGradient().abs().sum(new int[] {0}).max().toType(DataType.FLOAT64, false).getDouble();
         int squarings = norm1 > THETA13 ? (int) Math.ceil(Math.log(norm1 / THETA13) / Math.log(2)) : 0;
-        NDArray x = squarings == 0 ? a : a.div(Math.pow(2, squarings));
+        NDArray x = squarings == 0 ? a : Nn.over(a, Math.pow(2, squarings));
         NDArray eye = eyeLike(x);
         NDArray x2 = x.matMul(x);
         NDArray x4 = x2.matMul(x2);
         NDArray x6 = x4.matMul(x2);
         double[] b = PADE13;
-        NDArray uInner = x6.matMul(x6.mul(b[13]).add(x4.mul(b[11])).add(x2.mul(b[9])))
-                .add(x6.mul(b[7])).add(x4.mul(b[5])).add(x2.mul(b[3])).add(eye.mul(b[1]));
+        // Nn.times, not mul(double): scalars saved for backward must live in libtorch memory.
+        NDArray uInner = x6.matMul(Nn.times(x6, b[13]).add(Nn.times(x4, b[11])).add(Nn.times(x2, b[9])))
+                .add(Nn.times(x6, b[7])).add(Nn.times(x4, b[5])).add(Nn.times(x2, b[3])).add(Nn.times(eye, b[1]));
         NDArray u = x.matMul(uInner);
-        NDArray v = x6.matMul(x6.mul(b[12]).add(x4.mul(b[10])).add(x2.mul(b[8])))
-                .add(x6.mul(b[6])).add(x4.mul(b[4])).add(x2.mul(b[2])).add(eye.mul(b[0]));
+        NDArray v = x6.matMul(Nn.times(x6, b[12]).add(Nn.times(x4, b[10])).add(Nn.times(x2, b[8])))
+                .add(Nn.times(x6, b[6])).add(Nn.times(x4, b[4])).add(Nn.times(x2, b[2])).add(Nn.times(eye, b[0]));
         NDArray r = v.sub(u).inverse().matMul(v.add(u));
         for (int i = 0; i < squarings; i++) {
             r = r.matMul(r);

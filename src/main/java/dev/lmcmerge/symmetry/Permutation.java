@@ -1,6 +1,7 @@
 package dev.lmcmerge.symmetry;
 
 import ai.djl.ndarray.NDArray;
+import dev.lmcmerge.model.Nn;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -140,7 +141,7 @@ public final class Permutation implements Parameterization {
         if (gradient == Gradient.IDENTITY) {
             return params;
         }
-        NDArray logP = params.div(temperature);
+        NDArray logP = Nn.over(params, temperature); // autograd-safe scalar (see Nn.times)
         for (int k = 0; k < iterations; k++) {
             logP = logP.logSoftmax(1).logSoftmax(0);
         }

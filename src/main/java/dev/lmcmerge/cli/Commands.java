@@ -19,6 +19,8 @@ final class Commands {
             ForwardCommand.class,
             EvalCommand.class,
             TransformCommand.class,
+            InterpolateCommand.class,
+            BarrierCommand.class,
             TrainDemoCommand.class,
             MergeCommand.class,
             DemoCommand.class);

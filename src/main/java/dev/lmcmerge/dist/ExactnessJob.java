@@ -1,0 +1,78 @@
+package dev.lmcmerge.dist;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.lmcmerge.align.EpsScaledArchitectures;
+import dev.lmcmerge.model.Weights;
+import dev.lmcmerge.symmetry.ExactnessCheck;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.Function;
+
+/**
+ * The run-time self-check (DESIGN.md section 8, issue 6 item 8): before any learned step, each
+ * endpoint's canonical form and its initial transformed form are run on a few tokens next to the
+ * model as stored; a max |logit difference| above {@code lmc.check.tolerance} fails the run
+ * (exit 1) before compute is spent on a transformation that is not exact. Runs on the executors,
+ * which hold the weights.
+ */
+public final class ExactnessJob {
+    private ExactnessJob() {}
+
+    /**
+     * One check: side {@code a} or {@code b}, transformed by {@code chain} (empty: the canonical form).
+     *
+     * @param label what is checked, for the message (e.g. "canonical form", "weight-matching transform")
+     */
+    public record Item(String side, String label, List<Map<String, FloatTensor>> chain) implements Serializable {}
+
+    /** A passed check. */
+    public record Outcome(String side, String label, double maxDifference) implements Serializable {}
+
+    /**
+     * Runs the checks, one task each, on {@code tokens} (one sequence).
+     *
+     * @throws dev.lmcmerge.config.LmcException FAILURE (from the task) when a check fails
+     */
+    public static List<Outcome> run(JavaSparkContext sc, JobContext ctx, List<Item> items, long[] tokens,
+                                    double tolerance) {
+        sc.setJobDescription("self-check: " + items.size() + " transformed form(s) against the stored models");
+        return sc.parallelize(new ArrayList<>(items), items.size()).map(new Task(ctx, tokens, tolerance)).collect();
+    }
+
+    static final class Task implements Function<Item, Outcome> {
+        private final JobContext ctx;
+        private final long[] tokens;
+        private final double tolerance;
+
+        Task(JobContext ctx, long[] tokens, double tolerance) {
+            this.ctx = ctx;
+            this.tokens = tokens;
+            this.tolerance = tolerance;
+        }
+
+        @Override
+        public Outcome call(Item item) {
+            try (TaskScope ts = TaskScope.open(ctx);
+                 ExecutorModelCache.Lease lo = ExecutorModels.original(ctx, item.side(), ts.manager());
+                 ExecutorModelCache.Lease lt = ExecutorModels.form(ctx, item.side(), item.chain(), ts.manager())) {
+                NDManager m = ts.manager();
+                ExecutorModels.Info info = ExecutorModels.info(ctx, item.side());
+                Weights original = lo.view(m);
+                Weights transformed = lt.view(m);
+                Weights named = new Weights(m, "model " + item.side().toUpperCase() + " (" + ctx.location(item.side())
+                        + "), " + item.label());
+                transformed.asMap().forEach(named::put);
+                double eps = ExecutorModels.epsScale(ctx, item.side(), item.chain(), m);
+                NDArray ids = m.create(tokens, new Shape(1, tokens.length));
+                double diff = ExactnessCheck.verifyPreserved(info.architecture(), original,
+                        new EpsScaledArchitectures(info.architecture()).forFactor(eps), named, ids, tolerance);
+                return new Outcome(item.side(), item.label(), diff);
+            }
+        }
+    }
+}

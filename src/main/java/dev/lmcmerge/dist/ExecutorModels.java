@@ -1,0 +1,170 @@
+package dev.lmcmerge.dist;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.lmcmerge.io.FileSystems;
+import dev.lmcmerge.io.HfCheckpoint;
+import dev.lmcmerge.model.Architecture;
+import dev.lmcmerge.model.Architectures;
+import dev.lmcmerge.model.ModelConfig;
+import dev.lmcmerge.model.ModelLoader;
+import dev.lmcmerge.model.TensorSpec;
+import dev.lmcmerge.model.Weights;
+import dev.lmcmerge.symmetry.Canonicalizer;
+import dev.lmcmerge.symmetry.StandardParameterizations;
+import dev.lmcmerge.symmetry.Transform;
+import dev.lmcmerge.symmetry.TransformEngine;
+import dev.lmcmerge.symmetry.TransformSpec;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Executor-side access to the two models of a run: each form of a model (as stored, canonical,
+ * transformed by a method's parameters) is made once per executor JVM and kept in the
+ * {@link ExecutorModelCache}; tasks get zero-copy views of them. The weights are read by the
+ * executor itself, with positioned reads of the safetensors shards on the store.
+ */
+public final class ExecutorModels {
+    /** Config, architecture and bound symmetry table of one model (small; kept per JVM). */
+    public record Info(ModelConfig config, Architecture architecture, TransformSpec spec, long f32Bytes) {}
+
+    private static final Map<String, Info> INFOS = new ConcurrentHashMap<>();
+
+    private ExecutorModels() {}
+
+    /** Config, architecture and spec of side {@code a} or {@code b}. */
+    public static Info info(JobContext ctx, String side) {
+        String location = ctx.location(side);
+        return INFOS.computeIfAbsent(ctx.scope() + "|" + location + "|" + ctx.orthogonal(), k -> {
+            try (HfCheckpoint ckpt = HfCheckpoint.open(location, ctx.hadoopConf())) {
+                ModelConfig cfg = ModelLoader.config(ckpt);
+                Architecture arch = Architectures.of(cfg);
+                StandardParameterizations p = new StandardParameterizations(
+                        StandardParameterizations.RotationForm.valueOf(ctx.orthogonal()));
+                long bytes = 0;
+                for (TensorSpec t : arch.tensors()) {
+                    bytes += 4 * t.numel();
+                }
+                return new Info(cfg, arch, TransformSpec.forArchitecture(arch, p), bytes);
+            } catch (IOException e) {
+                throw FileSystems.ioError(location, "cannot close checkpoint", e);
+            }
+        });
+    }
+
+    private static ExecutorModelCache cache(JobContext ctx) {
+        return ExecutorModelCache.get(ctx.effectiveCacheLimit());
+    }
+
+    /** Cache key of a side's stored form. */
+    static String originalKey(JobContext ctx, String side) {
+        return ctx.scope() + "|original|" + ctx.location(side);
+    }
+
+    /** Cache key of a side's canonical form. */
+    static String canonicalKey(JobContext ctx, String side) {
+        return ctx.scope() + "|canonical|" + ctx.location(side) + "|" + ctx.orthogonal();
+    }
+
+    /** Cache key of a side's canonical form transformed by {@code chain}, in order. */
+    static String transformedKey(JobContext ctx, String side, List<Map<String, FloatTensor>> chain) {
+        StringBuilder k = new StringBuilder(ctx.scope()).append("|transformed|").append(ctx.location(side)).append('|')
+                .append(ctx.orthogonal()).append('|').append(ctx.groups());
+        for (Map<String, FloatTensor> params : chain) {
+            k.append('|').append(params.size()).append(':').append(Integer.toHexString(params.hashCode()));
+        }
+        return k.toString();
+    }
+
+    /** The model as stored (float32), read from the store once per JVM. */
+    public static ExecutorModelCache.Lease original(JobContext ctx, String side, NDManager scratch) {
+        Info info = info(ctx, side);
+        return cache(ctx).acquire(originalKey(ctx, side), info.f32Bytes(), scratch, m -> {
+            try (HfCheckpoint ckpt = HfCheckpoint.open(ctx.location(side), ctx.hadoopConf())) {
+                Weights w = ModelLoader.load(ckpt, info.config(), m);
+                return untie(w, info, m);
+            } catch (IOException e) {
+                throw FileSystems.ioError(ctx.location(side), "cannot close checkpoint", e);
+            }
+        });
+    }
+
+    /** The canonical form, made once per JVM (from the cached stored form). */
+    public static ExecutorModelCache.Lease canonical(JobContext ctx, String side, NDManager scratch) {
+        Info info = info(ctx, side);
+        return cache(ctx).acquire(canonicalKey(ctx, side), info.f32Bytes(), scratch, m -> {
+            try (ExecutorModelCache.Lease orig = original(ctx, side, scratch)) {
+                Weights w = orig.view(m);
+                Weights c = Canonicalizer.canonicalize(info.spec(), w);
+                return copyInto(c, m);
+            }
+        });
+    }
+
+    /**
+     * The canonical form transformed by each map of {@code chain} in turn (slot name ->
+     * parameters; slots of the run's groups a map leaves out are the identity), made once per JVM
+     * and chain; an empty chain is the canonical form.
+     */
+    public static ExecutorModelCache.Lease form(JobContext ctx, String side, List<Map<String, FloatTensor>> chain,
+                                                NDManager scratch) {
+        if (chain.isEmpty()) {
+            return canonical(ctx, side, scratch);
+        }
+        Info info = info(ctx, side);
+        List<Map<String, FloatTensor>> base = chain.subList(0, chain.size() - 1);
+        Map<String, FloatTensor> last = chain.get(chain.size() - 1);
+        return cache(ctx).acquire(transformedKey(ctx, side, chain), info.f32Bytes(), scratch, m -> {
+            try (ExecutorModelCache.Lease below = form(ctx, side, base, scratch)) {
+                Weights c = below.view(m);
+                Transform t = transform(ctx, info, last, m);
+                return copyInto(TransformEngine.apply(info.spec(), t, c), m);
+            }
+        });
+    }
+
+    /** The norm eps factor of a chain: the product of its transforms' c^2 (1 without residual scales). */
+    public static double epsScale(JobContext ctx, String side, List<Map<String, FloatTensor>> chain, NDManager m) {
+        double f = 1.0;
+        try (NDManager s = m.newSubManager()) {
+            for (Map<String, FloatTensor> params : chain) {
+                f *= transform(ctx, info(ctx, side), params, s).epsScale();
+            }
+        }
+        return f;
+    }
+
+    /** {@code params} as a symmetry {@link Transform} in {@code m}. */
+    public static Transform transform(JobContext ctx, Info info, Map<String, FloatTensor> params, NDManager m) {
+        return transform(ctx, info.spec(), params, m);
+    }
+
+    /** {@code params} as a symmetry {@link Transform} of {@code spec} in {@code m}. */
+    public static Transform transform(JobContext ctx, TransformSpec spec, Map<String, FloatTensor> params,
+                                      NDManager m) {
+        Map<String, NDArray> p = new LinkedHashMap<>();
+        params.forEach((k, v) -> p.put(k, m.create(v.values(), new ai.djl.ndarray.types.Shape(v.shape()))));
+        return Transform.of(spec, ctx.slotGroups(), p, m);
+    }
+
+    /** Copies the weights' arrays into {@code m} by name, so they outlive any narrower manager they were made in. */
+    private static Weights copyInto(Weights w, NDManager m) {
+        Weights out = new Weights(m, w.source());
+        for (Map.Entry<String, NDArray> e : w.asMap().entrySet()) {
+            out.put(e.getKey(), e.getValue());
+        }
+        return out;
+    }
+
+    /** A tied unembedding is stored under its own name too (the cache holds each name once, as data). */
+    private static Weights untie(Weights w, Info info, NDManager m) {
+        Weights out = new Weights(m, w.source());
+        for (TensorSpec t : info.architecture().tensors()) {
+            out.put(t.name(), w.get(t.name()));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,481 @@
+package dev.lmcmerge.align;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.lmcmerge.model.Architecture;
+import dev.lmcmerge.model.Losses;
+import dev.lmcmerge.model.TensorSpec;
+import dev.lmcmerge.model.Weights;
+import dev.lmcmerge.symmetry.AxisRule;
+import dev.lmcmerge.symmetry.Interpolation;
+import dev.lmcmerge.symmetry.Slot;
+import dev.lmcmerge.symmetry.SlotGroup;
+import dev.lmcmerge.symmetry.SlotRef;
+import dev.lmcmerge.symmetry.TensorRule;
+import dev.lmcmerge.symmetry.Transform;
+import dev.lmcmerge.symmetry.TransformEngine;
+import dev.lmcmerge.symmetry.TransformSpec;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The linear path between two transformed models,
+ * W(alpha) = (1 - alpha) T_A(W_A) + alpha T_B(W_B), with the transforms' parameters held here
+ * as plain arrays (updated in place by the optimizer), and the loss and its gradient with respect
+ * to the learned parameters of both sides.
+ *
+ * <p><b>Layer-block gradient streaming</b> ({@link #streamingGradients}): the forward pass runs
+ * embedding and blocks without a graph, keeping only each block's input. The backward pass starts
+ * at the head (loss with a graph on the last hidden state and the head's parameters), then for
+ * block L-1 .. 0 recomputes that one block with a graph on (its input, the block's slot
+ * parameters, the global residual parameters), injects the upstream gradient g as the backward
+ * of sum(output * g), reads off the input's gradient for the block before, and finally does the
+ * same for the embedding. Because the interpolated weights depend on the parameters, each part's
+ * weights are materialized from (canonical A part, canonical B part, parameters) inside that
+ * part's graph. Per-block parameters get their gradient from one block; the global residual
+ * parameters sum theirs over every part. Peak memory: the weights, the L+1 block inputs and one
+ * block's graph. {@link #wholeGraphGradients} is the plain one-graph reference (tests, tiny models).
+ *
+ * <p>Gradient recording holds {@link GradientLock} (one DJL collector per JVM).
+ */
+public final class InterpolationPath implements AutoCloseable {
+
+    /** One endpoint: canonical weights, its transform parameters (every slot of the groups) and the slots it learns. */
+    public static final class Side {
+        final Weights canonical;
+        final Map<String, NDArray> params;
+        final Set<String> learned;
+
+        Side(Weights canonical, Map<String, NDArray> params, Set<String> learned) {
+            this.canonical = canonical;
+            this.params = params;
+            this.learned = learned;
+        }
+
+        /** The current parameters (live arrays: do not close). */
+        public Map<String, NDArray> params() {
+            return Collections.unmodifiableMap(params);
+        }
+
+        public Set<String> learned() {
+            return Collections.unmodifiableSet(learned);
+        }
+    }
+
+    /** Gradients of the mean loss with respect to each side's learned parameters; arrays live in {@link #manager}. */
+    public record Gradients(double loss, Map<String, NDArray> a, Map<String, NDArray> b, NDManager manager)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            manager.close();
+        }
+    }
+
+    private final TransformSpec spec;
+    private final EpsScaledArchitectures archs;
+    private final Set<SlotGroup> groups;
+    private final NDManager manager;
+    private final Side a;
+    private final Side b;
+    private final List<String> embedTensors = new ArrayList<>();
+    private final List<String> headTensors = new ArrayList<>();
+    private final List<List<String>> blockTensors = new ArrayList<>();
+
+    /**
+     * @param spec       the bound spec of both models
+     * @param arch       their architecture
+     * @param canonicalA A in canonical form (kept open by the caller)
+     * @param canonicalB B in canonical form (kept open by the caller)
+     * @param initA      A's starting transform (its groups are the path's groups)
+     * @param initB      B's starting transform (same groups)
+     * @param learnedA   slots A learns (may be empty)
+     * @param learnedB   slots B learns
+     */
+    public InterpolationPath(TransformSpec spec, Architecture arch, Weights canonicalA, Weights canonicalB,
+                             Transform initA, Transform initB, Set<String> learnedA, Set<String> learnedB) {
+        this.spec = spec;
+        this.archs = new EpsScaledArchitectures(arch);
+        this.groups = initA.groups().isEmpty() ? EnumSet.noneOf(SlotGroup.class) : EnumSet.copyOf(initA.groups());
+        if (!initA.groups().equals(initB.groups())) {
+            throw new IllegalArgumentException("both sides must use the same slot groups: " + initA.groups()
+                    + " vs " + initB.groups());
+        }
+        this.manager = canonicalA.manager().newSubManager();
+        this.a = new Side(canonicalA, copy(initA), checkLearned(learnedA, initA));
+        this.b = new Side(canonicalB, copy(initB), checkLearned(learnedB, initB));
+        for (int l = 0; l < arch.config().numLayers(); l++) {
+            blockTensors.add(new ArrayList<>());
+        }
+        for (TensorSpec t : arch.tensors()) {
+            if (!canonicalA.has(t.name())) {
+                continue;
+            }
+            if (t.layer() >= 0) {
+                blockTensors.get(t.layer()).add(t.name());
+            } else if (t.role() == TensorSpec.Role.WRITER) {
+                embedTensors.add(t.name());
+            } else {
+                headTensors.add(t.name());
+            }
+        }
+    }
+
+    private Map<String, NDArray> copy(Transform t) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        for (Map.Entry<String, NDArray> e : t.parameters().entrySet()) {
+            NDArray c = e.getValue().duplicate();
+            c.attach(manager);
+            out.put(e.getKey(), c);
+        }
+        return out;
+    }
+
+    private static Set<String> checkLearned(Set<String> learned, Transform t) {
+        for (String s : learned) {
+            if (!t.parameters().containsKey(s)) {
+                throw new IllegalArgumentException("slot " + s + " is not active in the transform (groups " + t.groups() + ")");
+            }
+        }
+        return new LinkedHashSet<>(learned);
+    }
+
+    public TransformSpec spec() {
+        return spec;
+    }
+
+    public Side a() {
+        return a;
+    }
+
+    public Side b() {
+        return b;
+    }
+
+    public Architecture architecture() {
+        return archs.base();
+    }
+
+    /** The current transform of A (parameters copied into {@code m}). */
+    public Transform transformA(NDManager m) {
+        return snapshot(a, m);
+    }
+
+    /** The current transform of B (parameters copied into {@code m}). */
+    public Transform transformB(NDManager m) {
+        return snapshot(b, m);
+    }
+
+    private Transform snapshot(Side s, NDManager m) {
+        Map<String, NDArray> p = new LinkedHashMap<>();
+        for (Map.Entry<String, NDArray> e : s.params.entrySet()) {
+            NDArray c = e.getValue().duplicate();
+            c.attach(m);
+            p.put(e.getKey(), c);
+        }
+        return Transform.of(spec, groups, p, m);
+    }
+
+    /** A's canonical weights under its current transform (no graph); the result's manager is a child of A's canonical one. */
+    public Weights transformedA() {
+        return transformed(a);
+    }
+
+    /** B's canonical weights under its current transform (no graph). */
+    public Weights transformedB() {
+        return transformed(b);
+    }
+
+    private Weights transformed(Side s) {
+        try (NDManager scratch = manager.newSubManager()) {
+            return TransformEngine.apply(spec, Transform.of(spec, groups, s.params, scratch), s.canonical);
+        }
+    }
+
+    /** The norm-eps factor of A's current transform (c_A^2, 1 without residual scale). */
+    public double epsScaleA() {
+        return epsScale(a);
+    }
+
+    /** The norm-eps factor of B's current transform. */
+    public double epsScaleB() {
+        return epsScale(b);
+    }
+
+    private double epsScale(Side s) {
+        NDArray c = s.params.get(Slot.nameOf(dev.lmcmerge.symmetry.SlotKind.RESIDUAL_SCALE, -1));
+        if (c == null) {
+            return 1.0;
+        }
+        try (NDManager scratch = manager.newSubManager()) {
+            c.tempAttach(scratch); // the element's intermediates die with the scratch scope
+            return Transform.of(spec, groups, s.params, scratch).epsScale();
+        }
+    }
+
+    /** The architecture for the path at alpha: norm eps scaled by the interpolated residual scale, if any. */
+    Architecture architectureAt(double alpha) {
+        double fa = epsScaleA();
+        double fb = epsScaleB();
+        return archs.forFactor(fa == 1 && fb == 1 ? 1 : Interpolation.epsScale(fa, fb, alpha));
+    }
+
+    /**
+     * The interpolated weights of the whole model at alpha (no graph), in a new Weights whose
+     * manager is a child of {@code parent}; close it when done.
+     */
+    public Weights weightsAt(double alpha, NDManager parent) {
+        List<String> all = new ArrayList<>(embedTensors);
+        for (List<String> blk : blockTensors) {
+            all.addAll(blk);
+        }
+        all.addAll(headTensors);
+        NDManager m = parent.newSubManager();
+        Weights w = part(all, alpha, Map.of(), Map.of(), m);
+        Weights out = new Weights(m, "path at alpha " + alpha);
+        for (String n : w.names()) {
+            out.put(n, w.get(n));
+        }
+        return out;
+    }
+
+    /** Mean loss on {@code ids} at alpha, no graph. */
+    public double loss(NDArray ids, double alpha) {
+        try (NDManager s = manager.newSubManager()) {
+            Weights w = weightsAt(alpha, s);
+            ids.tempAttach(s);
+            return Losses.causalLm(architectureAt(alpha).forward(w, ids), ids).toType(DataType.FLOAT64, false).getDouble();
+        }
+    }
+
+    /**
+     * The transformed, interpolated weights of the tensors {@code names}, with the parameters of
+     * {@code leavesA}/{@code leavesB} replacing the stored ones (gradient leaves); everything new
+     * lives in {@code scope}.
+     */
+    private Weights part(List<String> names, double alpha, Map<String, NDArray> leavesA, Map<String, NDArray> leavesB,
+                         NDManager scope) {
+        Weights wa = side(a, names, leavesA, scope);
+        Weights wb = side(b, names, leavesB, scope);
+        return Interpolation.lerp(wa, wb, alpha);
+    }
+
+    private Weights side(Side s, List<String> names, Map<String, NDArray> leaves, NDManager scope) {
+        Weights view = new Weights(scope, s.canonical.source());
+        for (String n : names) {
+            view.put(n, s.canonical.get(n));
+        }
+        Map<String, NDArray> p = new LinkedHashMap<>(s.params);
+        p.putAll(leaves);
+        return TransformEngine.apply(spec, Transform.of(spec, groups, p, scope), view);
+    }
+
+    /** The learned slots whose parameters the tensors {@code names} depend on. */
+    private Set<String> slotsOf(List<String> names, Side s) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String n : names) {
+            TensorRule r = spec.rule(n);
+            if (r == null) {
+                continue;
+            }
+            for (AxisRule ax : new AxisRule[] {r.out(), r.in()}) {
+                if (ax == null) {
+                    continue;
+                }
+                for (SlotRef ref : ax.slots()) {
+                    if (s.learned.contains(ref.slotName())) {
+                        out.add(ref.slotName());
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Fresh gradient leaves (copies in {@code scope}) of {@code slots}. */
+    private static Map<String, NDArray> leaves(Side s, Set<String> slots, NDManager scope) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        for (String slot : slots) {
+            NDArray leaf = s.params.get(slot).duplicate();
+            leaf.attach(scope);
+            leaf.setRequiresGradient(true);
+            out.put(slot, leaf);
+        }
+        return out;
+    }
+
+    /** Adds each leaf's gradient into {@code acc} (arrays in {@code accManager}). */
+    private static void accumulate(Map<String, NDArray> leaves, Map<String, NDArray> acc, NDManager accManager) {
+        for (Map.Entry<String, NDArray> e : leaves.entrySet()) {
+            NDArray g = e.getValue().getGradient();
+            NDArray have = acc.get(e.getKey());
+            if (have == null) {
+                NDArray c = g.duplicate();
+                c.attach(accManager);
+                acc.put(e.getKey(), c);
+            } else {
+                have.addi(g);
+            }
+        }
+    }
+
+    /** Zero gradients for learned slots no part touched (so every learned slot has an entry). */
+    private void fillZeros(Side s, Map<String, NDArray> acc, NDManager accManager) {
+        for (String slot : s.learned) {
+            if (!acc.containsKey(slot)) {
+                NDArray z = s.params.get(slot).zerosLike();
+                z.attach(accManager);
+                acc.put(slot, z);
+            }
+        }
+    }
+
+    /**
+     * Loss and gradients on one batch at one alpha by layer-block streaming (see the class comment).
+     *
+     * @param ids token ids [B, T] (int64)
+     */
+    public Gradients streamingGradients(NDArray ids, double alpha) {
+        Architecture arch = architectureAt(alpha);
+        int layers = blockTensors.size();
+        NDManager out = manager.newSubManager();
+        Map<String, NDArray> gradA = new LinkedHashMap<>();
+        Map<String, NDArray> gradB = new LinkedHashMap<>();
+        double[] loss = new double[1];
+        try (NDManager step = manager.newSubManager()) {
+            // Forward without a graph, keeping only block inputs.
+            NDArray[] inputs = new NDArray[layers + 1];
+            try (NDManager s = step.newSubManager()) {
+                ids.tempAttach(s);
+                Weights w = part(embedTensors, alpha, Map.of(), Map.of(), s);
+                NDArray h = arch.embed(w, ids);
+                h.attach(step);
+                inputs[0] = h;
+            }
+            for (int l = 0; l < layers; l++) {
+                try (NDManager s = step.newSubManager()) {
+                    inputs[l].tempAttach(s);
+                    Weights w = part(blockTensors.get(l), alpha, Map.of(), Map.of(), s);
+                    NDArray h = arch.block(l, w, inputs[l]);
+                    h.attach(step);
+                    inputs[l + 1] = h;
+                }
+            }
+            // Backward: head, then blocks from the last, then the embedding.
+            NDArray[] upstream = new NDArray[1];
+            GradientLock.collect(c -> {
+                try (NDManager s = step.newSubManager()) {
+                    Map<String, NDArray> la = leaves(a, slotsOf(headTensors, a), s);
+                    Map<String, NDArray> lb = leaves(b, slotsOf(headTensors, b), s);
+                    NDArray hin = inputs[layers].duplicate();
+                    hin.attach(s);
+                    hin.setRequiresGradient(true);
+                    ids.tempAttach(s);
+                    Weights w = part(headTensors, alpha, la, lb, s);
+                    NDArray lossArr = Losses.causalLm(arch.head(w, hin), ids);
+                    c.backward(lossArr);
+                    loss[0] = lossArr.toType(DataType.FLOAT64, false).getDouble();
+                    accumulate(la, gradA, out);
+                    accumulate(lb, gradB, out);
+                    NDArray g = hin.getGradient().duplicate();
+                    g.attach(step);
+                    upstream[0] = g;
+                }
+            });
+            for (int l = layers - 1; l >= -1; l--) {
+                List<String> names = l >= 0 ? blockTensors.get(l) : embedTensors;
+                NDArray input = l >= 0 ? inputs[l] : null;
+                int layer = l;
+                GradientLock.collect(c -> {
+                    try (NDManager s = step.newSubManager()) {
+                        Map<String, NDArray> la = leaves(a, slotsOf(names, a), s);
+                        Map<String, NDArray> lb = leaves(b, slotsOf(names, b), s);
+                        NDArray hin = null;
+                        NDArray result;
+                        Weights w = part(names, alpha, la, lb, s);
+                        if (input != null) {
+                            hin = input.duplicate();
+                            hin.attach(s);
+                            hin.setRequiresGradient(true);
+                            result = arch.block(layer, w, hin);
+                        } else {
+                            ids.tempAttach(s);
+                            result = arch.embed(w, ids);
+                        }
+                        if (la.isEmpty() && lb.isEmpty() && hin == null) {
+                            return; // nothing upstream of the embedding learns
+                        }
+                        c.backward(result.mul(upstream[0]).sum());
+                        accumulate(la, gradA, out);
+                        accumulate(lb, gradB, out);
+                        if (hin != null) {
+                            NDArray g = hin.getGradient().duplicate();
+                            g.attach(step);
+                            upstream[0].close();
+                            upstream[0] = g;
+                        }
+                    }
+                });
+            }
+        }
+        fillZeros(a, gradA, out);
+        fillZeros(b, gradB, out);
+        return new Gradients(loss[0], gradA, gradB, out);
+    }
+
+    /** The same loss and gradients from one graph over the whole model (reference for tests and tiny models). */
+    public Gradients wholeGraphGradients(NDArray ids, double alpha) {
+        Architecture arch = architectureAt(alpha);
+        NDManager out = manager.newSubManager();
+        Map<String, NDArray> gradA = new LinkedHashMap<>();
+        Map<String, NDArray> gradB = new LinkedHashMap<>();
+        double[] loss = new double[1];
+        List<String> all = new ArrayList<>(embedTensors);
+        for (List<String> blk : blockTensors) {
+            all.addAll(blk);
+        }
+        all.addAll(headTensors);
+        GradientLock.collect(c -> {
+            try (NDManager s = manager.newSubManager()) {
+                Map<String, NDArray> la = leaves(a, a.learned, s);
+                Map<String, NDArray> lb = leaves(b, b.learned, s);
+                ids.tempAttach(s);
+                Weights w = part(all, alpha, la, lb, s);
+                NDArray lossArr = Losses.causalLm(arch.forward(w, ids), ids);
+                c.backward(lossArr);
+                loss[0] = lossArr.toType(DataType.FLOAT64, false).getDouble();
+                accumulate(la, gradA, out);
+                accumulate(lb, gradB, out);
+            }
+        });
+        return new Gradients(loss[0], gradA, gradB, out);
+    }
+
+    /** The slots of every layer and the global ones, for callers choosing what to learn. */
+    public static Set<String> slotNames(Transform t) {
+        return new LinkedHashSet<>(t.parameters().keySet());
+    }
+
+    /** The global slots (layer -1) among {@code slots}. */
+    public Set<String> globalSlots(Set<String> slots) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String s : slots) {
+            Slot slot = spec.slot(s);
+            if (slot.layer() < 0) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 final class BenchContext {
     final boolean quick;
     private double gemmPeak = -1;
+    private final java.util.Map<String, Double> recorded = new java.util.HashMap<>();
 
     BenchContext(boolean quick) {
         this.quick = quick;
@@ -19,6 +20,16 @@ final class BenchContext {
             gemmPeak = GemmPeak.measure(quick ? new int[] {1024} : new int[] {1024, 2048}).best();
         }
         return gemmPeak;
+    }
+
+    /** Keeps a figure for a later benchmark of the same run (the reference compares with the step's time). */
+    void record(String name, double value) {
+        recorded.put(name, value);
+    }
+
+    /** A figure recorded earlier in this run, or null. */
+    Double recorded(String name) {
+        return recorded.get(name);
     }
 
     /** Median wall time in seconds of {@code reps} runs of {@code body} after {@code warmup} runs. */

@@ -18,6 +18,11 @@ public final class BenchMain {
         BENCHES.put("gemm", GemmPeak::run);
         BENCHES.put("forward", ForwardThroughput::run);
         BENCHES.put("apply", TransformApply::run);
+        BENCHES.put("step", DualStep::run);
+        BENCHES.put("reference", PyTorchReference::run);
+        BENCHES.put("io", IoThroughput::run);
+        BENCHES.put("memory", PeakMemory::run);
+        BENCHES.put("spark", SparkOverhead::run);
     }
 
     public static void main(String[] args) {

@@ -39,7 +39,13 @@ public final class Nn {
     /** A 0-d tensor {@code value} of {@code like}'s data type in libtorch-owned memory, in {@code like}'s manager. */
     public static NDArray scalar(NDArray like, double value) {
         try (NDArray javaBacked = like.getManager().create(value)) {
-            return javaBacked.toType(like.getDataType(), true);
+            // toType may return a view of the same Java buffer (same type): duplicate() clones into libtorch memory.
+            NDArray typed = javaBacked.toType(like.getDataType(), false);
+            NDArray owned = typed.duplicate();
+            if (typed != javaBacked) {
+                typed.close();
+            }
+            return owned;
         }
     }
 

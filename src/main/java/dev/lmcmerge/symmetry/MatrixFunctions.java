@@ -1,7 +1,7 @@
 package dev.lmcmerge.symmetry;
 
 import ai.djl.ndarray.NDArray;
-import dev.lmcmerge.model.Nn;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -55,7 +55,7 @@ public final class MatrixFunctions {
     /** (S + S^T) / 2: the symmetric part of a square matrix. */
     public static NDArray sym(NDArray s) {
         requireSquare(s, "sym");
-        return Nn.times(s.add(s.transpose()), 0.5); // Nn.times: autograd-safe scalar
+        return s.add(s.transpose()).mul(ownedScalar(s, 0.5)); // a scalar autograd may keep: libtorch-owned
     }
 
     /**
@@ -86,6 +86,28 @@ public final class MatrixFunctions {
      */
     public static NDArray expm(NDArray a) {
         requireSquare(a, "expm");
+        return expmAny(a);
+    }
+
+    /**
+     * {@link #expm} of every matrix of a batch {@code a} [G, n, n] at once, in a fixed number of
+     * batched operations (whatever G is): the per-element form costs G times as many small native
+     * calls, and on a busy machine each small call waits for libtorch's thread pool. One number of
+     * squarings serves the whole batch (chosen from the largest 1-norm), so every element is the
+     * same Padé(13) approximant as {@link #expm} would use or one with more squarings: equal to
+     * rounding error, and expmBatch(-A) expmBatch(A) = I still holds element-wise when A and -A
+     * are in the same batch or have equal norms. Differentiable in {@code a} as {@link #expm}.
+     */
+    public static NDArray expmBatch(NDArray a) {
+        Shape s = a.getShape();
+        if (s.dimension() != 3 || s.get(1) != s.get(2)) {
+            throw new IllegalArgumentException("expmBatch needs a batch of square matrices [G, n, n], got shape " + s);
+        }
+        return expmAny(a);
+    }
+
+    /** expm of a square matrix or of a batch of them (leading axes are batch axes). */
+    private static NDArray expmAny(NDArray a) {
         if (a.getDataType() == DataType.FLOAT64) {
             return pade13(a);
         }
@@ -101,6 +123,40 @@ public final class MatrixFunctions {
         return differentiable.add(accurate.sub(differentiable).stopGradient());
     }
 
+    /** S - S^T for every matrix of a batch [G, n, n]. */
+    public static NDArray skewBatch(NDArray s) {
+        return s.sub(s.transpose(0, 2, 1));
+    }
+
+    /** (S + S^T) / 2 for every matrix of a batch [G, n, n]. */
+    public static NDArray symBatch(NDArray s) {
+        return s.add(s.transpose(0, 2, 1)).mul(ownedScalar(s, 0.5)); // libtorch-owned scalar, as in sym
+    }
+
+    /** Every matrix of a batch [G, n, n] transposed. */
+    public static NDArray transposeBatch(NDArray s) {
+        return s.transpose(0, 2, 1);
+    }
+
+    /** The diagonal matrices [G, n, n] with the rows of {@code d} [G, n] on their diagonals (differentiable in d). */
+    public static NDArray diagBatch(NDArray d) {
+        long g = d.getShape().get(0);
+        int n = (int) d.getShape().get(1);
+        return eye(d.getManager(), n, d.getDataType()).expandDims(0).mul(d.reshape(g, 1, n));
+    }
+
+    /** blockDiag(a[i], b[i]) for two batches of square blocks [G, na, na] and [G, nb, nb]. */
+    public static NDArray blockDiagBatch(NDArray a, NDArray b) {
+        long g = a.getShape().get(0);
+        long na = a.getShape().get(1);
+        long nb = b.getShape().get(1);
+        NDManager m = a.getManager();
+        DataType t = a.getDataType();
+        NDArray top = a.concat(m.zeros(new Shape(g, na, nb), t), 2);
+        NDArray bottom = m.zeros(new Shape(g, nb, na), t).concat(b, 2);
+        return top.concat(bottom, 1);
+    }
+
     /**
      * Whether autograd may be recording through {@code a}. DJL's {@code NDArray.hasGradient()}
      * reports false for every non-leaf array in the PyTorch engine, so ask libtorch's grad mode,
@@ -110,26 +166,100 @@ public final class MatrixFunctions {
         return !(a instanceof PtNDArray) || JniUtils.isGradMode();
     }
 
+    /**
+     * Padé(13) with scaling and squaring of a square matrix, or of each matrix of a batch
+     * [G, n, n]. Each matrix of a batch gets the number of squarings its own 1-norm calls for
+     * (scaling by an exact power of two, then squaring only the matrices that still need it), so
+     * a matrix's exponential does not depend on the other matrices in its batch.
+     */
     private static NDArray pade13(NDArray a) {
-        double norm1 = a.stopGradient().abs().sum(new int[] {0}).max().toType(DataType.FLOAT64, false).getDouble();
-        int squarings = norm1 > THETA13 ? (int) Math.ceil(Math.log(norm1 / THETA13) / Math.log(2)) : 0;
-        NDArray x = squarings == 0 ? a : Nn.over(a, Math.pow(2, squarings));
-        NDArray eye = eyeLike(x);
+        int rows = a.getShape().dimension() - 2;
+        // The 1-norm (largest column sum) of each matrix.
+        double[] norms = a.stopGradient().abs().sum(new int[] {rows}).max(new int[] {rows})
+                .toType(DataType.FLOAT64, false).toDoubleArray();
+        int[] squarings = new int[norms.length];
+        int most = 0;
+        int least = Integer.MAX_VALUE;
+        for (int i = 0; i < norms.length; i++) {
+            squarings[i] = norms[i] > THETA13 ? (int) Math.ceil(Math.log(norms[i] / THETA13) / Math.log(2)) : 0;
+            most = Math.max(most, squarings[i]);
+            least = Math.min(least, squarings[i]);
+        }
+        NDArray x;
+        if (most == 0) {
+            x = a;
+        } else if (most == least) {
+            x = a.mul(ownedScalar(a, Math.pow(2, -most))); // exact: a power of two
+        } else {
+            double[] scale = new double[norms.length];
+            for (int i = 0; i < scale.length; i++) {
+                scale[i] = Math.pow(2, -squarings[i]); // exact: multiplying by it equals dividing by 2^s
+            }
+            x = a.mul(libtorchOwned(a.getManager().create(scale, new Shape(scale.length, 1, 1)), a.getDataType()));
+        }
+        int n = (int) a.getShape().get(rows + 1);
+        NDArray eye = eye(a.getManager(), n, a.getDataType()); // broadcasts over batch axes
         NDArray x2 = x.matMul(x);
         NDArray x4 = x2.matMul(x2);
         NDArray x6 = x4.matMul(x2);
-        double[] b = PADE13;
-        // Nn.times, not mul(double): scalars saved for backward must live in libtorch memory.
-        NDArray uInner = x6.matMul(Nn.times(x6, b[13]).add(Nn.times(x4, b[11])).add(Nn.times(x2, b[9])))
-                .add(Nn.times(x6, b[7])).add(Nn.times(x4, b[5])).add(Nn.times(x2, b[3])).add(Nn.times(eye, b[1]));
-        NDArray u = x.matMul(uInner);
-        NDArray v = x6.matMul(Nn.times(x6, b[12]).add(Nn.times(x4, b[10])).add(Nn.times(x2, b[8])))
-                .add(Nn.times(x6, b[6])).add(Nn.times(x4, b[4])).add(Nn.times(x2, b[2])).add(Nn.times(eye, b[0]));
+        // The four even polynomials of Padé(13) as one product of a 4 x 4 coefficient matrix with
+        // the stacked powers [I, x2, x4, x6]: U = x (x6 p0 + p1), V = x6 p2 + p3. One op instead of
+        // fourteen scalar multiplications and their additions.
+        long batch = x2.getShape().size();
+        NDArray powers = NDArrays.stack(new NDList(eye.broadcast(x2.getShape()), x2, x4, x6)).reshape(4, batch);
+        NDArray poly = coefficients(a).matMul(powers).reshape(new Shape(4).addAll(x2.getShape()));
+        NDArray u = x.matMul(x6.matMul(poly.get(0)).add(poly.get(1)));
+        NDArray v = x6.matMul(poly.get(2)).add(poly.get(3));
         NDArray r = v.sub(u).inverse().matMul(v.add(u));
-        for (int i = 0; i < squarings; i++) {
-            r = r.matMul(r);
+        for (int k = 0; k < most; k++) {
+            if (k < least) {
+                r = r.matMul(r);
+                continue;
+            }
+            boolean[] more = new boolean[squarings.length];
+            for (int i = 0; i < more.length; i++) {
+                more[i] = squarings[i] > k;
+            }
+            NDArray mask = libtorchOwned(a.getManager().create(more, new Shape(more.length, 1, 1)), DataType.BOOLEAN)
+                    .broadcast(r.getShape()); // DJL's where does not broadcast
+            r = NDArrays.where(mask, r.matMul(r), r);
         }
         return r;
+    }
+
+    /**
+     * The Padé(13) coefficients as the rows of U's inner polynomials (x6 part, rest) and V's (x6
+     * part, rest) over the powers [I, x2, x4, x6], in libtorch-owned memory of {@code like}'s type.
+     */
+    private static NDArray coefficients(NDArray like) {
+        double[] b = PADE13;
+        double[] c = {
+            0, b[9], b[11], b[13],
+            b[1], b[3], b[5], b[7],
+            0, b[8], b[10], b[12],
+            b[0], b[2], b[4], b[6]};
+        return libtorchOwned(like.getManager().create(c, new Shape(4, 4)), like.getDataType());
+    }
+
+    /** A 0-d {@code value} of {@code like}'s type in libtorch-owned memory, safe to keep for backward. */
+    private static NDArray ownedScalar(NDArray like, double value) {
+        return libtorchOwned(like.getManager().create(value), like.getDataType());
+    }
+
+    /**
+     * A copy of a Java-backed array in libtorch-owned memory: autograd may keep an operand for
+     * backward after the Java buffer is gone. ({@code Nn.times} converts the type for this, which
+     * copies only when the type changes: not enough for float64 arguments.)
+     */
+    private static NDArray libtorchOwned(NDArray javaBacked, DataType type) {
+        // duplicate() clones into libtorch memory; toType alone may return the same Java-backed array.
+        NDArray typed = javaBacked.toType(type, false);
+        NDArray owned = typed.duplicate();
+        if (typed != javaBacked) {
+            typed.close();
+        }
+        javaBacked.close();
+        return owned;
     }
 
     /** The square matrix with {@code d} on its diagonal (differentiable in {@code d}). */

@@ -1,6 +1,7 @@
 package dev.lmcmerge.symmetry;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import dev.lmcmerge.model.Nn;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -109,12 +110,47 @@ public final class Permutation implements Parameterization {
     /** The hard permutation perm (P[i][perm[i]] = 1) maximizing sum_i Z[i][perm[i]]. */
     public int[] indices(NDArray params) {
         requireShape(params);
+        int[] argmax = strictRowArgmax(params);
+        if (argmax != null) {
+            return argmax;
+        }
         double[] z = params.stopGradient().toType(DataType.FLOAT64, false).toDoubleArray();
         double[][] m = new double[n][n];
         for (int i = 0; i < n; i++) {
             System.arraycopy(z, i * n, m[i], 0, n);
         }
         return LinearAssignment.maximize(m);
+    }
+
+    /**
+     * The row-wise argmax of Z if every row has a strict maximum and the argmaxes are distinct,
+     * else null. Then it is the unique best assignment (any other one loses on some row and gains
+     * on none), so the O(n^3) solver is skipped: the common case of latents that sit at a matched
+     * or identity permutation, for which each apply used to solve an n x n problem (FFN width n)
+     * on the JVM.
+     */
+    private int[] strictRowArgmax(NDArray params) {
+        if (n == 1) {
+            return new int[] {0};
+        }
+        NDList top = params.stopGradient().topK(2, 1); // one pass: the two largest of every row
+        // strict maximum in every row (false for a tie, and for NaN): else leave it to the solver
+        boolean strict = top.get(0).get(":, 0").gt(top.get(0).get(":, 1")).all().getBoolean();
+        if (!strict) {
+            return null;
+        }
+        long[] best = top.get(1).get(":, 0").toType(DataType.INT64, false).toLongArray();
+        boolean[] seen = new boolean[n];
+        int[] perm = new int[n];
+        for (int i = 0; i < n; i++) {
+            int j = (int) best[i];
+            if (seen[j]) {
+                return null;
+            }
+            seen[j] = true;
+            perm[i] = j;
+        }
+        return perm;
     }
 
     /** The float32 permutation matrix with P[i][perm[i]] = 1 (so (P X)[i] = X[perm[i]]). */

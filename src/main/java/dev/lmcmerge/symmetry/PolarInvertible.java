@@ -1,6 +1,8 @@
 package dev.lmcmerge.symmetry;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -84,5 +86,75 @@ public final class PolarInvertible implements Parameterization {
     public NDArray materializeInverseTranspose(NDArray params) {
         NDArray[] us = parts(params);
         return us[0].matMul(MatrixFunctions.expm(us[1].neg()));
+    }
+
+    /**
+     * The rotations U [G, n, n] and exp(sign Sym) [G, n, n] of a batch of parameters
+     * ([G, 2, n, n], or [G, 2 n^2] inside other parameterizations) from one batched matrix
+     * exponential of the 2G matrices. The squarings are shared by the batch and equal for sign
+     * +1 and -1 on the same parameters, so exp(-Sym) exp(Sym) = I and U is the same in every variant.
+     */
+    NDArray[] partsBatch(NDArray params, int sign) {
+        NDArray[] sk = generators(params);
+        long g = params.getShape().get(0);
+        NDArray e = MatrixFunctions.expmBatch(sk[0].concat(sign > 0 ? sk[1] : sk[1].neg(), 0));
+        return new NDArray[] {e.get("0:" + g), e.get(g + ":")};
+    }
+
+    /** The skew-symmetric and symmetric generators [G, n, n] of a batch of parameters. */
+    private NDArray[] generators(NDArray params) {
+        long g = params.getShape().get(0);
+        if (params.getShape().dimension() < 2 || params.getShape().size() != g * 2L * n * n) {
+            throw new IllegalArgumentException("PolarInvertible(" + n + ") expects a batch of parameters [G, 2, " + n + ", "
+                    + n + "], got shape " + params.getShape());
+        }
+        NDArray p = params.reshape(g, 2, n, n);
+        return new NDArray[] {MatrixFunctions.skewBatch(p.get(":, 0")), MatrixFunctions.symBatch(p.get(":, 1"))};
+    }
+
+    /** U exp(Sym) of every row, in a fixed number of batched operations. */
+    @Override
+    public NDArray materializeBatch(NDArray params) {
+        NDArray[] us = partsBatch(params, 1);
+        return us[0].matMul(us[1]);
+    }
+
+    /** exp(-Sym) U^T of every row. */
+    @Override
+    public NDArray materializeInverseBatch(NDArray params) {
+        NDArray[] us = partsBatch(params, -1);
+        return us[1].matMul(MatrixFunctions.transposeBatch(us[0]));
+    }
+
+    /** U exp(-Sym) of every row. */
+    @Override
+    public NDArray materializeInverseTransposeBatch(NDArray params) {
+        NDArray[] us = partsBatch(params, -1);
+        return us[0].matMul(us[1]);
+    }
+
+    /**
+     * U exp(Sym) and U exp(-Sym) of every row from one batched exponential of the 3G matrices
+     * (skew part once, symmetric part with both signs): three quarters of the work of the two
+     * separate calls, in half the native calls.
+     */
+    @Override
+    public NDArray[] materializeWithInverseTransposeBatch(NDArray params) {
+        NDArray[] sk = generators(params);
+        long g = params.getShape().get(0);
+        NDArray e = MatrixFunctions.expmBatch(NDArrays.concat(new NDList(sk[0], sk[1], sk[1].neg()), 0));
+        NDArray u = e.get("0:" + g);
+        return new NDArray[] {u.matMul(e.get(g + ":" + 2 * g)), u.matMul(e.get(2 * g + ":"))};
+    }
+
+    /** Equal maps have equal sizes (lets the engine batch the slots of several layers together). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PolarInvertible p && p.n == n;
+    }
+
+    @Override
+    public int hashCode() {
+        return Integer.hashCode(n) * 31 + 7;
     }
 }

@@ -56,6 +56,44 @@ public final class PositiveScale implements Parameterization {
         return params.neg().exp();
     }
 
+    /** exp(u) of every row of params [G, n]: one elementwise op. */
+    @Override
+    public NDArray materializeBatch(NDArray params) {
+        requireBatchShape(params);
+        return params.exp();
+    }
+
+    /** exp(-u) of every row. */
+    @Override
+    public NDArray materializeInverseBatch(NDArray params) {
+        requireBatchShape(params);
+        return params.neg().exp();
+    }
+
+    /** For scale vectors the inverse transpose is the inverse. */
+    @Override
+    public NDArray materializeInverseTransposeBatch(NDArray params) {
+        return materializeInverseBatch(params);
+    }
+
+    private void requireBatchShape(NDArray params) {
+        if (params.getShape().dimension() != 2 || params.getShape().get(1) != n) {
+            throw new IllegalArgumentException("PositiveScale(" + n + ") expects a batch of parameters [G, " + n + "], got "
+                    + params.getShape());
+        }
+    }
+
+    /** Equal maps have equal sizes (lets the engine batch the slots of several layers together). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PositiveScale p && p.n == n;
+    }
+
+    @Override
+    public int hashCode() {
+        return Integer.hashCode(n) * 31 + 3;
+    }
+
     private void requireShape(NDArray params) {
         if (!params.getShape().equals(paramShape())) {
             throw new IllegalArgumentException("PositiveScale(" + n + ") expects parameters of shape " + paramShape()

@@ -126,6 +126,82 @@ public final class RopeCommutingMap implements Parameterization {
         return freeMap == null ? rotary : MatrixFunctions.blockDiag(rotary, freeMap);
     }
 
+    /** A of every row of params [G, r + 2 f^2], in a fixed number of batched operations. */
+    @Override
+    public NDArray materializeBatch(NDArray params) {
+        requireBatchShape(params);
+        NDArray freeMap = freeBlock == null ? null : freeBlock.materializeBatch(freeParamsBatch(params));
+        return assembleBatch(params, 1, 1, freeMap);
+    }
+
+    /** A^{-1} of every row. */
+    @Override
+    public NDArray materializeInverseBatch(NDArray params) {
+        requireBatchShape(params);
+        NDArray freeMap = freeBlock == null ? null : freeBlock.materializeInverseBatch(freeParamsBatch(params));
+        return assembleBatch(params, -1, -1, freeMap);
+    }
+
+    /** A^{-T} of every row. */
+    @Override
+    public NDArray materializeInverseTransposeBatch(NDArray params) {
+        requireBatchShape(params);
+        NDArray freeMap = freeBlock == null ? null
+                : freeBlock.materializeInverseTransposeBatch(freeParamsBatch(params));
+        return assembleBatch(params, -1, 1, freeMap);
+    }
+
+    /** A and A^{-T} of every row, the free block's pair computed together. */
+    @Override
+    public NDArray[] materializeWithInverseTransposeBatch(NDArray params) {
+        requireBatchShape(params);
+        NDArray[] free = freeBlock == null ? new NDArray[2]
+                : freeBlock.materializeWithInverseTransposeBatch(freeParamsBatch(params));
+        return new NDArray[] {assembleBatch(params, 1, 1, free[0]), assembleBatch(params, -1, 1, free[1])};
+    }
+
+    /** {@link #assemble} for a batch: [G, headDim, headDim]. */
+    private NDArray assembleBatch(NDArray params, int scaleSign, int angleSign, NDArray freeMap) {
+        if (half == 0) {
+            return freeMap;
+        }
+        NDArray a = params.get(":, 0:" + half);
+        NDArray phi = params.get(":, " + half + ":" + rotaryDim);
+        NDArray rho = scaleSign > 0 ? a.exp() : a.neg().exp();
+        NDArray c = MatrixFunctions.diagBatch(rho.mul(phi.cos()));
+        NDArray s = MatrixFunctions.diagBatch(rho.mul(phi.sin()));
+        if (angleSign < 0) {
+            s = s.neg();
+        }
+        NDArray top = c.concat(s.neg(), 2);
+        NDArray bottom = s.concat(c, 2);
+        NDArray rotary = top.concat(bottom, 1);
+        return freeMap == null ? rotary : MatrixFunctions.blockDiagBatch(rotary, freeMap);
+    }
+
+    private NDArray freeParamsBatch(NDArray params) {
+        return params.get(":, " + rotaryDim + ":");
+    }
+
+    private void requireBatchShape(NDArray params) {
+        Shape s = params.getShape();
+        if (s.dimension() != 2 || s.get(1) != paramShape().get(0)) {
+            throw new IllegalArgumentException("RopeCommutingMap(" + headDim + ", " + rotaryDim
+                    + ") expects a batch of parameters [G, " + paramShape().get(0) + "], got " + s);
+        }
+    }
+
+    /** Equal maps have equal head and rotary dims (lets the engine batch the slots of several layers together). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof RopeCommutingMap r && r.headDim == headDim && r.rotaryDim == rotaryDim;
+    }
+
+    @Override
+    public int hashCode() {
+        return headDim * 31 + rotaryDim;
+    }
+
     private NDArray freeParams(NDArray params) {
         return params.get(rotaryDim + ":");
     }

@@ -4,34 +4,95 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
+import java.util.Set;
 
 /**
  * The group elements of one {@link Transform}, materialized once per {@link TransformEngine#apply}
- * call and shared by every tensor that slot acts on. Matrices of counted slots are stacked
- * ([count, n, n]). Permutations whose parameters carry no gradient are used as index arrays
- * (a gather), otherwise as straight-through matrices so the gradient reaches the latent.
+ * call and shared by every tensor that slot acts on (the residual rotation, for example, is built
+ * once for all readers and writers). Matrices of counted slots are stacked ([count, n, n]).
+ * Permutations whose parameters carry no gradient are used as index arrays (a gather), otherwise
+ * as straight-through matrices so the gradient reaches the latent.
+ *
+ * <p>Materialization is batched: the first time an element variant of a slot is needed, the same
+ * variant of every slot in use with the same kind and an equal parameterization (the qk maps of
+ * every layer being applied, say) is computed from the concatenated parameters in one call of the
+ * parameterization's batched form, then split per slot. A whole-model apply thus builds all of its
+ * per-head maps in a few batched native operations instead of a few hundred per head: each small
+ * libtorch call costs tens of microseconds on an idle machine and milliseconds on a busy one.
+ * Permutations are not batched across slots (each hard permutation is its own assignment problem).
  */
 final class SlotElements {
     private final Transform transform;
     private final NDManager scope;
+    private final Set<String> inUse;
     private final Map<String, NDArray> cache = new HashMap<>();
     private final Map<String, long[]> indexCache = new HashMap<>();
+    private final Map<String, Boolean> activeCache = new HashMap<>();
 
-    SlotElements(Transform transform, NDManager scope) {
+    /**
+     * @param transform the element
+     * @param scope     where materialized arrays live (closed by the caller after the apply)
+     * @param inUse     the active slots the apply will need; a slot outside it is still served,
+     *                  just not batched with others
+     */
+    SlotElements(Transform transform, NDManager scope, Collection<String> inUse) {
         this.transform = transform;
         this.scope = scope;
+        this.inUse = new LinkedHashSet<>(inUse);
     }
 
-    /** True if {@code ref}'s slot is transformed. */
+    /**
+     * True if {@code ref}'s slot is transformed: its group is chosen and its element is not a
+     * fixed identity. A slot whose parameters are exactly the identity's and record no gradient
+     * (model A at its start, A's anchored residual rotation, permutations that matching left in
+     * place) acts as the identity, so the engine skips it: exactly the same weights, without
+     * multiplying every residual reader and writer by I.
+     */
     boolean active(SlotRef ref) {
-        return transform.parameters().containsKey(ref.slotName());
+        return active(ref.slotName());
+    }
+
+    private boolean active(String name) {
+        if (!transform.parameters().containsKey(name)) {
+            return false;
+        }
+        return activeCache.computeIfAbsent(name, k -> !fixedIdentity(k));
+    }
+
+    private boolean fixedIdentity(String name) {
+        NDArray p = transform.params(name);
+        if (recordsGradient(p)) {
+            return false;
+        }
+        NDArray id = slot(name).parameterization().identityParams(scope).toType(p.getDataType(), false);
+        return p.eq(id).all().getBoolean(); // id broadcasts over the slot's copies
+    }
+
+    /**
+     * Whether autograd tracks {@code p}: a leaf that requires a gradient, or an array computed
+     * from one (DJL's {@code hasGradient()} only sees the former).
+     */
+    static boolean recordsGradient(NDArray p) {
+        if (p instanceof PtNDArray pt) {
+            return JniUtils.requiresGrad(pt);
+        }
+        return p.hasGradient();
+    }
+
+    private Slot slot(String name) {
+        return transform.spec().slot(name);
     }
 
     private Slot slot(SlotRef ref) {
-        return transform.spec().slot(ref.slotName());
+        return slot(ref.slotName());
     }
 
     private NDArray params(SlotRef ref) {
@@ -44,34 +105,111 @@ final class SlotElements {
      * {@link Permutation} with hard indices.
      */
     boolean learning(SlotRef ref) {
-        return params(ref).hasGradient() || !(slot(ref).parameterization() instanceof Permutation);
+        return recordsGradient(params(ref)) || !(slot(ref).parameterization() instanceof Permutation);
+    }
+
+    /** The element variants the engine uses. */
+    private enum Variant {
+        ELEMENT, INVERSE, INVERSE_TRANSPOSE;
+
+        NDArray of(Parameterization p, NDArray batch) {
+            return switch (this) {
+                case ELEMENT -> p.materializeBatch(batch);
+                case INVERSE -> p.materializeInverseBatch(batch);
+                case INVERSE_TRANSPOSE -> p.materializeInverseTransposeBatch(batch);
+            };
+        }
     }
 
     /** materialize(params[i]) for every copy, stacked on a new leading axis. */
     NDArray element(SlotRef ref) {
-        return stacked(ref, "T", Parameterization::materialize);
+        return stacked(ref.slotName(), Variant.ELEMENT);
     }
 
     /** materializeInverse(params[i]) for every copy, stacked. */
     NDArray inverse(SlotRef ref) {
-        return stacked(ref, "inv", Parameterization::materializeInverse);
+        return stacked(ref.slotName(), Variant.INVERSE);
     }
 
     /** materializeInverseTranspose(params[i]) for every copy, stacked. */
     NDArray inverseTranspose(SlotRef ref) {
-        return stacked(ref, "invT", Parameterization::materializeInverseTranspose);
+        return stacked(ref.slotName(), Variant.INVERSE_TRANSPOSE);
     }
 
-    private NDArray stacked(SlotRef ref, String variant, BiFunction<Parameterization, NDArray, NDArray> f) {
-        return cache.computeIfAbsent(ref.slotName() + "/" + variant, k -> {
-            Slot s = slot(ref);
-            NDArray p = params(ref);
-            NDList copies = new NDList();
-            for (int i = 0; i < s.count(); i++) {
-                copies.add(f.apply(s.parameterization(), p.get(i)));
+    private static String key(String slot, Variant v) {
+        return slot + "/" + v;
+    }
+
+    private NDArray stacked(String slotName, Variant variant) {
+        NDArray hit = cache.get(key(slotName, variant));
+        if (hit != null) {
+            return hit;
+        }
+        List<String> batch = peers(slotName, variant);
+        Parameterization p = slot(slotName).parameterization();
+        NDArray params;
+        if (batch.size() == 1) {
+            params = transform.params(slotName);
+        } else {
+            NDList all = new NDList();
+            for (String s : batch) {
+                all.add(transform.params(s));
             }
-            return NDArrays.stack(copies);
-        });
+            params = NDArrays.concat(all, 0);
+        }
+        if (pairs(slotName) && variant != Variant.INVERSE) {
+            // A head map is always needed with its inverse transpose: materialize both at once.
+            NDArray[] both = p.materializeWithInverseTransposeBatch(params);
+            split(batch, Variant.ELEMENT, both[0]);
+            split(batch, Variant.INVERSE_TRANSPOSE, both[1]);
+        } else {
+            split(batch, variant, variant.of(p, params));
+        }
+        return cache.get(key(slotName, variant));
+    }
+
+    /** True for the head maps, whose element and inverse transpose every block uses together. */
+    private boolean pairs(String slotName) {
+        SlotKind k = slot(slotName).kind();
+        return k == SlotKind.QK || k == SlotKind.VO;
+    }
+
+    /** Caches the rows of {@code joined} belonging to each slot of {@code batch}, in order. */
+    private void split(List<String> batch, Variant variant, NDArray joined) {
+        if (batch.size() == 1) {
+            cache.put(key(batch.get(0), variant), joined);
+            return;
+        }
+        long from = 0;
+        for (String s : batch) {
+            long count = slot(s).count();
+            cache.put(key(s, variant), joined.get(from + ":" + (from + count)));
+            from += count;
+        }
+    }
+
+    /**
+     * The slots whose {@code variant} is materialized together with {@code slotName}'s: itself
+     * and every other active slot in use of the same kind with an equal parameterization that
+     * has not got this variant yet. Permutations go alone.
+     */
+    private List<String> peers(String slotName, Variant variant) {
+        List<String> out = new ArrayList<>();
+        out.add(slotName);
+        Slot me = slot(slotName);
+        if (me.parameterization() instanceof Permutation || !inUse.contains(slotName)) {
+            return out;
+        }
+        for (String s : inUse) {
+            if (s.equals(slotName) || cache.containsKey(key(s, variant)) || !active(s)) {
+                continue;
+            }
+            Slot other = slot(s);
+            if (other.kind() == me.kind() && other.parameterization().equals(me.parameterization())) {
+                out.add(s);
+            }
+        }
+        return out;
     }
 
     /**

@@ -8,8 +8,10 @@ import ai.djl.ndarray.types.Shape;
 import dev.lmcmerge.model.Weights;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Applies one element of a model's symmetry group to its canonical weights, for every family,
@@ -54,7 +56,7 @@ public final class TransformEngine {
             for (NDArray p : transform.parameters().values()) {
                 Scopes.borrow(p, scope);
             }
-            SlotElements el = new SlotElements(transform, scope);
+            SlotElements el = new SlotElements(transform, scope, slotsUsed(spec, transform, names));
             for (String name : names) {
                 TensorRule rule = spec.rule(name);
                 NDArray w = canonical.get(name);
@@ -72,6 +74,28 @@ public final class TransformEngine {
                 }
                 r.attach(out.manager());
                 out.put(name, r);
+            }
+        }
+        return out;
+    }
+
+    /** The active slots acting on any of {@code names}, so their elements can be materialized together. */
+    private static Set<String> slotsUsed(TransformSpec spec, Transform transform, Collection<String> names) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String name : names) {
+            TensorRule rule = spec.rule(name);
+            if (rule == null) {
+                continue;
+            }
+            for (AxisRule a : new AxisRule[] {rule.out(), rule.in()}) {
+                if (a == null) {
+                    continue;
+                }
+                for (SlotRef ref : a.slots()) {
+                    if (transform.parameters().containsKey(ref.slotName())) {
+                        out.add(ref.slotName());
+                    }
+                }
             }
         }
         return out;
@@ -99,11 +123,24 @@ public final class TransformEngine {
             return w;
         }
         int axis = rule.storageAxis();
+        AxisLayout layout = rule.layout();
+        if (axis > 0 && axis == w.getShape().dimension() - 1 && !(layout instanceof AxisLayout.Heads)
+                && columnsWithoutMoving(rule, el)) {
+            // The last axis (every reader's input axis, the embedding's width): act on the columns
+            // in place, W T^{-1} rather than (T^{-T} W^T)^T, so no transposed copy of the tensor
+            // is made and the result is contiguous.
+            NDArray r = w;
+            for (SlotRef ref : rule.slots()) {
+                if (el.active(ref)) {
+                    r = columnAction(r, ref, output, el);
+                }
+            }
+            return r;
+        }
         NDArray moved = axis == 0 ? w : w.swapAxes(0, axis);
         Shape movedShape = moved.getShape();
         long n = movedShape.get(0);
         NDArray x = moved.reshape(n, movedShape.size() / n);
-        AxisLayout layout = rule.layout();
         for (SlotRef ref : rule.slots()) {
             if (!el.active(ref)) {
                 continue;
@@ -116,6 +153,35 @@ public final class TransformEngine {
         }
         x = x.reshape(movedShape);
         return axis == 0 ? x : x.swapAxes(0, axis);
+    }
+
+    /** True if every active slot of {@code rule} can act on the last axis as columns (no hard gather). */
+    private static boolean columnsWithoutMoving(AxisRule rule, SlotElements el) {
+        for (SlotRef ref : rule.slots()) {
+            if (el.active(ref) && ref.kind().isPermutation() && !el.learning(ref)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The row action of {@link #rowAction} on the last axis of w seen as columns: with X the
+     * axis as rows, X = W^T, so M X becomes W M^T: the rotation's O^T X becomes W O, scales
+     * multiply the columns, a permutation matrix P becomes W P^T.
+     */
+    private static NDArray columnAction(NDArray w, SlotRef ref, boolean output, SlotElements el) {
+        switch (ref.kind()) {
+            case RESIDUAL_ROTATION:
+                return w.matMul(el.element(ref).get(0));
+            case RESIDUAL_SCALE:
+            case FFN_SCALE:
+                return w.mul((output ? el.element(ref) : el.inverse(ref)).get(0));
+            case FFN_PERMUTATION:
+                return w.matMul(el.element(ref).get(0).transpose());
+            default:
+                throw new IllegalStateException("slot kind " + ref.kind() + " cannot act on a residual or FFN axis");
+        }
     }
 
     /** Residual and FFN axes: one element acting on all rows. */

@@ -86,6 +86,49 @@ class PermutationTest {
     }
 
     @Test
+    void latentsWhoseRowMaximaCollideStillGetTheBestAssignment() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            // Rows 0 and 1 both peak in column 0: the row-wise argmax is not a permutation.
+            double[] z = {
+                5, 4, 0,
+                5, 0, 1,
+                0, 0, 3};
+            Permutation p = new Permutation(3);
+            assertArrayEquals(new int[] {1, 0, 2}, p.indices(m.create(z, new Shape(3, 3))));
+        }
+    }
+
+    @Test
+    void aTieWithinARowIsResolvedByTheAssignmentSolver() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            // Row 0 has two equal maxima; row 1 needs column 0, so row 0 must take column 1.
+            double[] z = {
+                2, 2, 0,
+                3, 0, 0,
+                0, 0, 1};
+            Permutation p = new Permutation(3);
+            assertArrayEquals(new int[] {1, 0, 2}, p.indices(m.create(z, new Shape(3, 3))));
+        }
+    }
+
+    @Test
+    void aLatentAtAPermutationGivesThatPermutationAtFFNWidth() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            int n = 3072; // the row-wise shortcut makes this instant; the solver alone takes a while
+            Permutation p = new Permutation(n);
+            NDArray z = p.randomParams(m, new Random(5));
+            int[] perm = p.indices(z);
+            float[] flat = z.toFloatArray();
+            boolean[] seen = new boolean[n];
+            for (int i = 0; i < n; i++) {
+                assertTrue(flat[i * n + perm[i]] > 0.5f, "row " + i + " not at its peak");
+                assertTrue(!seen[perm[i]], "column " + perm[i] + " used twice");
+                seen[perm[i]] = true;
+            }
+        }
+    }
+
+    @Test
     void matrixForRejectsAnArrayThatIsNotAPermutation() {
         try (NDManager m = NDManager.newBaseManager()) {
             assertThrows(IllegalArgumentException.class, () -> Permutation.matrixFor(new int[] {0, 0, 1}, m));

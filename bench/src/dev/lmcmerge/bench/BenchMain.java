@@ -23,6 +23,7 @@ public final class BenchMain {
         BENCHES.put("io", IoThroughput::run);
         BENCHES.put("memory", PeakMemory::run);
         BENCHES.put("spark", SparkOverhead::run);
+        BENCHES.put("merge-memory", MergeJobMemory::run);
     }
 
     public static void main(String[] args) {

@@ -59,7 +59,7 @@ final class PeakMemory {
                 Architecture arch = RandomModels.arch(cfg);
                 s.config().put("torch_dtype", "bfloat16");
                 Path model = dir.resolve("model");
-                long params = writeBf16(model, s.config(), arch);
+                long params = writeBf16(model, s.config(), arch, 1);
                 String[] report = child(model);
                 double peakGiB = Long.parseLong(report[0]) / (1024.0 * 1024.0); // VmHWM is in kB
                 System.out.printf(Locale.ROOT, "%-6s %12d %14.2f %12.2f %12.2f %s%n", s.name(), params, params * 2 / 1e9,
@@ -73,10 +73,10 @@ final class PeakMemory {
     }
 
     /** Writes random BF16 weights (N(0, 0.02)-like; norms 1 and 0) in 1 GB shards; returns the parameter count. */
-    static long writeBf16(Path folder, ObjectNode config, Architecture arch) {
+    static long writeBf16(Path folder, ObjectNode config, Architecture arch, long firstSeed) {
         List<TensorSource> sources = new ArrayList<>();
         long params = 0;
-        long seed = 1;
+        long seed = firstSeed;
         for (TensorSpec t : arch.tensors()) {
             if (t.tied()) {
                 continue;

@@ -27,6 +27,19 @@ public final class MemoryChild {
     private MemoryChild() {
     }
 
+    static String hwmGiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return String.format(Locale.ROOT, "%.2f", Long.parseLong(line.replaceAll("[^0-9]", "")) / 1048576.0);
+                }
+            }
+        } catch (IOException e) {
+            return "?";
+        }
+        return "?";
+    }
+
     public static void main(String[] args) throws IOException {
         String folder = args[0];
         StringBuilder phases = new StringBuilder();
@@ -35,18 +48,23 @@ public final class MemoryChild {
             JniUtils.setGradMode(false);
             ModelLoader.LoadedModel model = ModelLoader.open(folder, m.newSubManager());
             long t1 = System.nanoTime();
+            String rss = "; VmHWM after load " + hwmGiB();
             TransformSpec spec = TransformSpec.forArchitecture(model.architecture());
             Weights canonical = Canonicalizer.canonicalize(spec, model.weights());
             long t2 = System.nanoTime();
+            rss += ", canonicalize " + hwmGiB();
             Transform t = DualStep.starts(spec, m)[1];
             Weights transformed = TransformEngine.apply(spec, t, canonical);
             long t3 = System.nanoTime();
+            rss += ", apply " + hwmGiB();
             NDArray ids = m.randomInteger(0, model.config().vocabSize(), new Shape(1, 256), DataType.INT64);
             double loss = Losses.causalLm(model.architecture().forward(transformed, ids), ids)
                     .toType(DataType.FLOAT64, false).getDouble();
             long t4 = System.nanoTime();
+            rss += ", forward " + hwmGiB() + " GiB";
             phases.append(String.format(Locale.ROOT, "load %.1f, canonicalize %.1f, apply %.1f, forward %.1f (loss %.2f)",
                     (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, (t4 - t3) / 1e9, loss));
+            phases.append(rss);
         }
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
             if (line.startsWith("VmHWM:")) {

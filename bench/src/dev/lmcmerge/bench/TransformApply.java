@@ -36,6 +36,16 @@ final class TransformApply {
                     }
                 });
                 System.out.printf("shape pythia-%s, every slot group: %.3f s per apply%n", shape, s);
+                // where the time goes: one group at a time
+                for (SlotGroup g : SlotGroup.values()) {
+                    Transform one = Transform.random(spec, java.util.EnumSet.of(g), 1, m);
+                    double sg = BenchContext.medianSeconds(1, ctx.quick ? 2 : 3, () -> {
+                        try (Weights out = TransformEngine.apply(spec, one, w)) {
+                            out.names();
+                        }
+                    });
+                    System.out.printf("  %-8s alone: %.3f s%n", g.name().toLowerCase(java.util.Locale.ROOT), sg);
+                }
                 return List.of(new Figure("transform_apply_s_" + shape, s, "s"));
             } finally {
                 JniUtils.setGradMode(grad);

@@ -13,6 +13,8 @@ import java.util.List;
  * @param alphaSampling law of alpha per learned step
  * @param orthogonal parameterization of orthogonal maps
  * @param symmetries symmetry slots the transformations may use
+ * @param learnedSymmetries the slots learned matching optimizes (a subset of {@code symmetries}; the
+ *                          others keep their weight- or activation-matching value)
  * @param init starting point of learned matching
  * @param dualAnchor how dual learning removes its flat direction
  * @param seed seed of every random choice
@@ -28,6 +30,7 @@ public record AlignConfig(
         AlphaSampling alphaSampling,
         Orthogonal orthogonal,
         List<Symmetry> symmetries,
+        List<Symmetry> learnedSymmetries,
         Init init,
         DualAnchor dualAnchor,
         long seed,
@@ -65,6 +68,18 @@ public record AlignConfig(
 
     static AlignConfig read(ConfigReader r) {
         int steps = r.intIn("lmc.align.steps", 0, 10_000_000);
+        List<Symmetry> symmetries = r.enumList("lmc.align.symmetries", Symmetry.class, false);
+        List<Symmetry> learned = symmetries;
+        if (!r.isNull("lmc.align.learned-symmetries")) {
+            learned = r.enumList("lmc.align.learned-symmetries", Symmetry.class, true);
+            for (Symmetry s : learned) {
+                if (!symmetries.contains(s)) {
+                    throw LmcException.usage("lmc.align.learned-symmetries", ConfigReader.name(s)
+                            + " is not among lmc.align.symmetries " + symmetries.stream().map(ConfigReader::name).toList()
+                            + "; a slot can only be learned if it is used");
+                }
+            }
+        }
         return new AlignConfig(
                 r.enumList("lmc.align.methods", Method.class, false),
                 steps,
@@ -73,7 +88,8 @@ public record AlignConfig(
                 r.intIn("lmc.align.warmup", 0, 10_000_000),
                 r.enumValue("lmc.align.alpha-sampling", AlphaSampling.class),
                 r.enumValue("lmc.align.orthogonal", Orthogonal.class),
-                r.enumList("lmc.align.symmetries", Symmetry.class, false),
+                symmetries,
+                learned,
                 r.enumValue("lmc.align.init", Init.class),
                 r.enumValue("lmc.align.dual-anchor", DualAnchor.class),
                 r.longIn("lmc.align.seed", Long.MIN_VALUE, Long.MAX_VALUE),

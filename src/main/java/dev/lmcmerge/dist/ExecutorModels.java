@@ -12,6 +12,7 @@ import dev.lmcmerge.model.TensorSpec;
 import dev.lmcmerge.model.Weights;
 import dev.lmcmerge.symmetry.Canonicalizer;
 import dev.lmcmerge.symmetry.StandardParameterizations;
+import dev.lmcmerge.symmetry.SlotGroup;
 import dev.lmcmerge.symmetry.Transform;
 import dev.lmcmerge.symmetry.TransformEngine;
 import dev.lmcmerge.symmetry.TransformSpec;
@@ -147,7 +148,15 @@ public final class ExecutorModels {
                                       NDManager m) {
         Map<String, NDArray> p = new LinkedHashMap<>();
         params.forEach((k, v) -> p.put(k, m.create(v.values(), new ai.djl.ndarray.types.Shape(v.shape()))));
-        return Transform.of(spec, ctx.slotGroups(), p, m);
+        // Only the groups the parameters cover: a learned transform holds the learned groups alone, and
+        // Transform.of would otherwise build identity parameters for the rest (n x n latents for FFN
+        // permutations) just to skip them.
+        java.util.Set<SlotGroup> groups = java.util.EnumSet.noneOf(SlotGroup.class);
+        for (String name : p.keySet()) {
+            groups.add(spec.slot(name).kind().group());
+        }
+        groups.retainAll(ctx.slotGroups());
+        return Transform.of(spec, groups, p, m);
     }
 
     /** Copies the weights' arrays into {@code m} by name, so they outlive any narrower manager they were made in. */

@@ -36,6 +36,7 @@ final class Fingerprint {
         out.put("lmc.align.alpha-sampling", a.alphaSampling().toString());
         out.put("lmc.align.orthogonal", a.orthogonal().toString());
         out.put("lmc.align.symmetries", a.symmetries().toString());
+        out.put("lmc.align.learned-symmetries", a.learnedSymmetries().toString());
         out.put("lmc.align.init", a.init().toString());
         out.put("lmc.align.dual-anchor", a.dualAnchor().toString());
         out.put("lmc.align.seed", Long.toString(a.seed()));

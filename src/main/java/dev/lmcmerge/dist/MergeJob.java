@@ -215,10 +215,10 @@ public final class MergeJob {
                 new ExactnessJob.Item("b", label, List.of(params))), tokens, job.check().tolerance())));
     }
 
-    /** Identity parameters of every slot of the run's groups (tiny arrays; made on the driver). */
+    /** Identity parameters of every learned slot (where learning starts; made on the driver). */
     private static Map<String, FloatTensor> identityParams(MergePlan plan, JobContext ctx) {
         try (NDManager m = NDManager.newBaseManager()) {
-            return TransformParams.of(Transform.identity(plan.spec(), ctx.slotGroups(), m));
+            return TransformParams.of(Transform.identity(plan.spec(), plan.learnedGroups(), m));
         }
     }
 
@@ -344,6 +344,8 @@ public final class MergeJob {
                     + plan.job().align().alphaSampling().name().toLowerCase(Locale.ROOT) + ")");
         }
         facts.put("symmetries", String.join(", ", plan.job().align().symmetries().stream()
+                .map(s -> s.name().toLowerCase(Locale.ROOT)).toList()));
+        facts.put("learned symmetries", String.join(", ", plan.job().align().learnedSymmetries().stream()
                 .map(s -> s.name().toLowerCase(Locale.ROOT)).toList()));
         facts.put("merged checkpoints", merged == null || plan.job().output().mergedAlphas().isEmpty() ? "none"
                 : merged + " at alpha " + plan.job().output().mergedAlphas());

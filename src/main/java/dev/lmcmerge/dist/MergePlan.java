@@ -78,7 +78,32 @@ public record MergePlan(JobConfig job, ModelHeader modelA, ModelHeader modelB, L
                 + ", alpha " + job.align().alphaSampling().name().toLowerCase(Locale.ROOT) : "";
         out.add("methods: " + String.join(", ", m) + learned + "; " + alphas.length + " alphas; merged at "
                 + job.output().mergedAlphas());
+        if (learns()) {
+            long n = learnedParameterCount();
+            out.add(String.format(Locale.ROOT, "learned symmetries: %s; %,d parameters per side (%.1f MB in float32;"
+                            + " the driver holds parameters, gradients and Adam moments of both sides, %.1f MB)",
+                    String.join(", ", job.align().learnedSymmetries().stream().map(x -> x.name().toLowerCase(Locale.ROOT))
+                            .toList()), n, n * 4 / 1e6, n * 4 * 4 * 2 / 1e6));
+        }
         return out;
+    }
+
+    /** The learned groups of the run as slot groups. */
+    public java.util.Set<dev.lmcmerge.symmetry.SlotGroup> learnedGroups() {
+        java.util.Set<dev.lmcmerge.symmetry.SlotGroup> g = java.util.EnumSet.noneOf(dev.lmcmerge.symmetry.SlotGroup.class);
+        for (dev.lmcmerge.config.AlignConfig.Symmetry x : job.align().learnedSymmetries()) {
+            g.add(dev.lmcmerge.symmetry.SlotGroup.valueOf(x.name()));
+        }
+        return g;
+    }
+
+    /** Parameters of one side's learned transform: the sum of its slots' parameter sizes. */
+    public long learnedParameterCount() {
+        long n = 0;
+        for (dev.lmcmerge.symmetry.Slot slot : spec().slotsOf(learnedGroups())) {
+            n += slot.paramShape().size();
+        }
+        return n;
     }
 
     /** Prints {@link #lines()} with a {@code plan:} prefix. */

@@ -58,6 +58,27 @@ class JobConfigTest {
     }
 
     @Test
+    void learnedSymmetriesDefaultToEverySymmetryInUse() {
+        JobConfig c = JobConfig.load(Optional.empty(), List.of("align.symmetries=residual,qk,ffn"));
+        assertEquals(c.align().symmetries(), c.align().learnedSymmetries());
+    }
+
+    @Test
+    void learnedSymmetriesMayLeaveOutTheFfnPermutations() {
+        JobConfig c = JobConfig.load(Optional.empty(), List.of("align.learned-symmetries=residual,heads,qk,vo,scale"));
+        assertEquals(List.of(AlignConfig.Symmetry.RESIDUAL, AlignConfig.Symmetry.HEADS, AlignConfig.Symmetry.QK,
+                AlignConfig.Symmetry.VO, AlignConfig.Symmetry.SCALE), c.align().learnedSymmetries());
+    }
+
+    @Test
+    void aLearnedSymmetryThatIsNotUsedIsAnErrorNamingTheKey() {
+        LmcException e = assertThrows(LmcException.class, () -> JobConfig.load(Optional.empty(),
+                List.of("align.symmetries=residual,qk", "align.learned-symmetries=residual,ffn")));
+        assertEquals(ExitCode.USAGE, e.exitCode());
+        assertTrue(e.getMessage().contains("lmc.align.learned-symmetries") && e.getMessage().contains("ffn"), e.getMessage());
+    }
+
+    @Test
     void laterOverridesWinAndTheLmcPrefixIsOptional() {
         JobConfig c = JobConfig.load(Optional.empty(), List.of("lmc.eval.alphas=5", "eval.alphas=21"));
         assertEquals(21, c.eval().alphas());

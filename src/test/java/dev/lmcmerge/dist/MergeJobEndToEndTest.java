@@ -119,6 +119,22 @@ class MergeJobEndToEndTest {
     }
 
     @Test
+    void learnedSymmetriesLeaveTheOtherSlotsAtTheirMatchedValue() {
+        StringWriter sw = new StringWriter();
+        MergeJob.run(SPARK, JobConfig.load(Optional.empty(), overrides("r-learned",
+                "align.methods=[dual]", "align.learned-symmetries=[residual, qk, vo]", "output.merged-alphas=[]")),
+                new PrintWriter(sw, true));
+        assertTrue(Files.exists(tmp.resolve("out/r-learned/_SUCCESS")), sw.toString());
+        assertTrue(sw.toString().contains("learned symmetries: residual, qk, vo"), sw.toString());
+        Dataset<Row> t = SPARK.read().parquet(tmp.resolve("out/r-learned/transforms").toString());
+        assertTrue(t.filter("method = 'weight-matching' AND kind = 'ffn_permutation'").count() > 0,
+                "weight matching still permutes the FFN units");
+        assertEquals(0, t.filter("method = 'dual' AND kind IN ('ffn_permutation', 'head_groups', 'heads_in_group')").count(),
+                "the learned transforms hold only learned slots");
+        assertTrue(t.filter("method = 'dual' AND model = 'b' AND kind = 'qk'").count() > 0);
+    }
+
+    @Test
     void mergedHfFolderLoadsAndScoresLikeTheCurveAtItsAlpha() throws IOException {
         Path hf = run().resolve("merged/alpha=0.50/hf");
         JsonNode index = new ObjectMapper().readTree(hf.resolve("model.safetensors.index.json").toFile());

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
@@ -176,6 +177,8 @@ final class SlotElements {
 
     /** Caches the rows of {@code joined} belonging to each slot of {@code batch}, in order. */
     private void split(List<String> batch, Variant variant, NDArray joined) {
+        // Cached elements outlive the per-tensor NDScope of TransformEngine.apply that may be open now.
+        NDScope.unregister(joined);
         if (batch.size() == 1) {
             cache.put(key(batch.get(0), variant), joined);
             return;
@@ -183,7 +186,9 @@ final class SlotElements {
         long from = 0;
         for (String s : batch) {
             long count = slot(s).count();
-            cache.put(key(s, variant), joined.get(from + ":" + (from + count)));
+            NDArray rows = joined.get(from + ":" + (from + count));
+            NDScope.unregister(rows);
+            cache.put(key(s, variant), rows);
             from += count;
         }
     }

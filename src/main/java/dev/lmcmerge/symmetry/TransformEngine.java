@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.ndarray.types.Shape;
 import dev.lmcmerge.model.Weights;
 import java.util.ArrayList;
@@ -57,6 +59,11 @@ public final class TransformEngine {
                 Scopes.borrow(p, scope);
             }
             SlotElements el = new SlotElements(transform, scope, slotsUsed(spec, transform, names));
+            // Without a graph, each tensor's intermediates (the rotated copy before the permutation,
+            // say) are freed as soon as the tensor is done, so a whole-model apply peaks at about the
+            // result plus one tensor's temporaries instead of every intermediate of every tensor.
+            // With a graph they stay with the scope: autograd may still need them.
+            boolean freeAsWeGo = !JniUtils.isGradMode();
             for (String name : names) {
                 TensorRule rule = spec.rule(name);
                 NDArray w = canonical.get(name);
@@ -65,15 +72,20 @@ public final class TransformEngine {
                     continue;
                 }
                 Scopes.borrow(w, scope);
-                NDArray r = w;
-                if (rule.out() != null) {
-                    r = transformAxis(r, rule.out(), true, el, spec);
+                try (NDScope tensorScope = freeAsWeGo ? new NDScope() : null) {
+                    NDArray r = w;
+                    if (rule.out() != null) {
+                        r = transformAxis(r, rule.out(), true, el, spec);
+                    }
+                    if (rule.in() != null) {
+                        r = transformAxis(r, rule.in(), false, el, spec);
+                    }
+                    if (tensorScope != null) {
+                        NDScope.unregister(r);
+                    }
+                    r.attach(out.manager());
+                    out.put(name, r);
                 }
-                if (rule.in() != null) {
-                    r = transformAxis(r, rule.in(), false, el, spec);
-                }
-                r.attach(out.manager());
-                out.put(name, r);
             }
         }
         return out;

@@ -55,16 +55,7 @@ final class FfnMatcher {
         DMatrixRMaj fa = vectors(a);
         DMatrixRMaj fb = vectors(b);
         int n = fa.numRows;
-        DMatrixRMaj dot = new DMatrixRMaj(n, n);
-        CommonOps_DDRM.multTransB(fa, fb, dot);
-        double[] na = rowNorms2(fa);
-        double[] nb = rowNorms2(fb);
-        double[][] cost = new double[n][n];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < n; j++) {
-                cost[i][j] = na[i] + nb[j] - 2 * dot.get(i, j);
-            }
-        }
+        double[][] cost = DenseMatrices.squaredDistances(fa, fb);
         int[] perm = LinearAssignment.minimize(cost);
         double[] scales = null;
         if (a.scaledOut() != null) {

@@ -65,6 +65,17 @@ public final class WeightMatching {
      */
     public static Result match(TransformSpec spec, Weights canonicalA, Weights canonicalB, Set<SlotGroup> groups,
                                int maxIterations, NDManager manager) {
+        return match(spec, canonicalA, canonicalB, groups, maxIterations, manager, msg -> { });
+    }
+
+    /**
+     * As {@link #match(TransformSpec, Weights, Weights, Set, int, NDManager)}, reporting progress
+     * (round, layer, elapsed time, distance) to {@code progress} at most every few seconds: on a
+     * billion-parameter model one round takes minutes.
+     */
+    public static Result match(TransformSpec spec, Weights canonicalA, Weights canonicalB, Set<SlotGroup> groups,
+                               int maxIterations, NDManager manager, java.util.function.Consumer<String> progress) {
+        RoundProgress report = new RoundProgress(progress, maxIterations, spec.dims().layers());
         Set<SlotGroup> g = groups.isEmpty() ? EnumSet.noneOf(SlotGroup.class) : EnumSet.copyOf(groups);
         int rotary = spec.dims().rotaryDim();
         int layers = spec.dims().layers();
@@ -106,6 +117,7 @@ public final class WeightMatching {
                         if (ffn) {
                             matchFfn(spec, canonicalA, br, l, ffnScale, state, perms, manager);
                         }
+                        report.layer(it, l, "heads and FFN units");
                     }
                 }
             }
@@ -118,6 +130,7 @@ public final class WeightMatching {
                 try (Weights bp = transformed(spec, noMaps, canonicalB, manager)) {
                     for (int l = 0; l < layers; l++) {
                         fitHeadMaps(spec, canonicalA, bp, l, rotary, qk, vo, state, manager);
+                        report.layer(it, l, "head maps");
                     }
                 }
             }
@@ -125,6 +138,7 @@ public final class WeightMatching {
             try (Weights bt = transformed(spec, params, canonicalB, manager)) {
                 d = distance(spec, canonicalA, bt);
             }
+            report.round(it, d);
             if (!(d < best * (1 - 1e-9))) {
                 break; // no gain: keep the best round
             }
@@ -200,15 +214,23 @@ public final class WeightMatching {
      */
     static DMatrixRMaj residualRotation(TransformSpec spec, Weights a, Weights b, boolean allTensors) {
         int d = spec.dims().hidden();
-        DMatrixRMaj m = new DMatrixRMaj(d, d);
+        List<NDArray> xs = new ArrayList<>();
+        List<NDArray> ys = new ArrayList<>();
+        List<Integer> axes = new ArrayList<>();
+        List<Double> w = new ArrayList<>();
         for (SpecAxes.Use use : SpecAxes.residualUses(spec, !allTensors)) {
             if (!a.has(use.tensor())) {
                 continue;
             }
-            DMatrixRMaj ra = DenseMatrices.axisRows(a.get(use.tensor()), use.axis().storageAxis());
-            DMatrixRMaj rb = DenseMatrices.axisRows(b.get(use.tensor()), use.axis().storageAxis());
-            CommonOps_DDRM.multAddTransB(1.0 / ra.numCols, rb, ra, m);
+            NDArray ta = a.get(use.tensor());
+            int axis = use.axis().storageAxis();
+            xs.add(b.get(use.tensor()));
+            ys.add(ta);
+            axes.add(axis);
+            w.add(1.0 / (ta.getShape().size() / ta.getShape().get(axis))); // 1 / columns of the rows view
         }
+        // m = sum_i (1 / k_i) rows(B_i) rows(A_i)^T
+        DMatrixRMaj m = DenseMatrices.crossProducts(xs, ys, axes, w.stream().mapToDouble(Double::doubleValue).toArray(), d);
         return spec.layerNorm() ? Procrustes.rotationFixingOnes(m) : Procrustes.rotation(m);
     }
 
@@ -322,5 +344,37 @@ public final class WeightMatching {
             }
         }
         return s;
+    }
+
+    /** Rate-limited progress lines of {@link #match}: round, layer, elapsed time, distance. */
+    private static final class RoundProgress {
+        private static final long EVERY_NANOS = 5_000_000_000L;
+        private final java.util.function.Consumer<String> out;
+        private final int maxRounds;
+        private final int layers;
+        private final long start = System.nanoTime();
+        private long last = start;
+
+        RoundProgress(java.util.function.Consumer<String> out, int maxRounds, int layers) {
+            this.out = out;
+            this.maxRounds = maxRounds;
+            this.layers = layers;
+        }
+
+        void layer(int round, int layer, String what) {
+            long now = System.nanoTime();
+            if (now - last >= EVERY_NANOS) {
+                last = now;
+                out.accept(String.format(java.util.Locale.ROOT, "weight matching: round %d/%d (at most), %s of layer %d/%d,"
+                        + " %.0f s elapsed", round + 1, maxRounds, what, layer + 1, layers, (now - start) / 1e9));
+            }
+        }
+
+        void round(int round, double distance) {
+            long now = System.nanoTime();
+            last = now;
+            out.accept(String.format(java.util.Locale.ROOT, "weight matching: round %d/%d (at most) done, ||T(B) - A||^2 %.4g,"
+                    + " %.1f s per round", round + 1, maxRounds, distance, (now - start) / 1e9 / (round + 1)));
+        }
     }
 }

@@ -43,8 +43,12 @@ public final class WeightMatchingJob {
                 NDManager m = ts.manager();
                 Weights a = la.view(m);
                 Weights b = lb.view(m);
+                // Progress goes to the executor's stdout (the console in local mode, the executor log on a cluster).
                 WeightMatching.Result r = WeightMatching.match(ExecutorModels.info(ctx, "a").spec(), a, b,
-                        ctx.slotGroups(), maxIterations, m);
+                        ctx.slotGroups(), maxIterations, m, msg -> {
+                            System.out.println(msg);
+                            System.out.flush();
+                        });
                 return new Result(TransformParams.of(r.transform()), r.distanceBefore(), r.distanceAfter(), r.rounds());
             }
         }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.lmcmerge.config.ExitCode;
 import dev.lmcmerge.config.LmcException;
 import dev.lmcmerge.io.FileSystems;
 import dev.lmcmerge.io.Npy;
@@ -58,6 +59,8 @@ final class ForwardCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Configuration conf = new Configuration();
+        // Before the model is read: an --out under a regular file would fail only after the forward pass.
+        FileSystems.requireCreatable(FileSystems.resolve(out), conf, "--out");
         PrintWriter stdout = spec.commandLine().getOut();
         try (NDManager manager = Engine.getInstance().newBaseManager();
              ModelLoader.LoadedModel m = ModelLoader.open(model, manager.newSubManager())) {
@@ -78,7 +81,16 @@ final class ForwardCommand implements Callable<Integer> {
             if (!lm && x.getDataType() == DataType.FLOAT64) {
                 x = x.toType(DataType.FLOAT32, false);
             }
-            NDArray logits = m.architecture().forward(m.weights(), x);
+            NDArray logits;
+            try {
+                logits = m.architecture().forward(m.weights(), x);
+            } catch (LmcException e) {
+                // The architecture checks the input array but does not know which file it came from.
+                if (e.exitCode() != ExitCode.INVALID_INPUT) {
+                    throw e;
+                }
+                throw new LmcException(ExitCode.INVALID_INPUT, FileSystems.resolve(file) + ": " + e.getMessage(), e);
+            }
             Path target = FileSystems.resolve(out);
             Npy.write(target, conf, NpyArrays.toNpy(logits));
             Shape s = logits.getShape();

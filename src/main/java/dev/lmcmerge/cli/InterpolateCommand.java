@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import dev.lmcmerge.config.LmcException;
 import dev.lmcmerge.dist.Alignability;
 import dev.lmcmerge.io.DType;
+import dev.lmcmerge.io.FileSystems;
 import dev.lmcmerge.io.HfCheckpoint;
 import dev.lmcmerge.model.ModelConfig;
 import dev.lmcmerge.model.ModelLoader;
@@ -58,6 +59,12 @@ final class InterpolateCommand implements Callable<Integer> {
             throw LmcException.usage("--alpha", "must be in [0, 1], got " + alpha);
         }
         Configuration conf = new Configuration();
+        FileSystems.requireCreatable(FileSystems.resolve(out), conf, "--out");
+        if (!overwrite && FileSystems.exists(FileSystems.resolve(out), conf)) {
+            // Checked before the models are read; an existing output is a choice for the user, not bad input.
+            throw LmcException.usage("--out", FileSystems.resolve(out) + " already exists; choose a new folder or"
+                    + " give --overwrite to replace it");
+        }
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (NDManager manager = Engine.getInstance().newBaseManager();

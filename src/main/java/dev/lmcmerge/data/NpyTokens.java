@@ -45,6 +45,11 @@ final class NpyTokens {
         }
         int n = (int) shape[0];
         int t = (int) shape[1];
+        if (t < 2 && n > 0) {
+            // A sequence of one token predicts nothing: caught here, naming the file, not deep in the loss.
+            throw LmcException.invalidInput(where, "npy shape " + Arrays.toString(shape) + " holds sequences of "
+                    + t + " token" + (t == 1 ? "" : "s") + "; expected at least 2 tokens per row (one predicts the next)");
+        }
         if (seqLen <= 0 || seqLen == t) {
             return TokenDataset.ofRows(where, tokens, Math.max(t, 1));
         }

@@ -42,10 +42,18 @@ final class ParquetTokens {
             for (Group g = reader.read(); g != null; g = reader.read()) {
                 layout.append(g, out, file, row++);
             }
-        } catch (IOException e) {
+        } catch (java.io.FileNotFoundException e) {
             throw FileSystems.ioError(file.toString(), "cannot read column " + COLUMN, e);
-        } catch (ParquetDecodingException e) {
+        } catch (IOException | ParquetDecodingException e) {
+            // The footer parsed, so a failure while decoding pages is the file's content (Parquet reports a
+            // corrupt page header or a truncated chunk as IOException), as ParquetFiles.schema treats the footer.
             throw LmcException.invalidInput(file.toString(), "corrupt Parquet data in column " + COLUMN + ": " + e.getMessage());
+        } catch (LmcException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // parquet-mr's decoders fail on hostile bytes with assorted unchecked exceptions.
+            throw new LmcException(dev.lmcmerge.config.ExitCode.INVALID_INPUT, file + ": corrupt Parquet data in column "
+                    + COLUMN + " (" + e + ")", e);
         }
     }
 

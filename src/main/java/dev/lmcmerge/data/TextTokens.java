@@ -52,6 +52,12 @@ final class TextTokens {
             return out.toByteArray();
         } catch (java.util.zip.ZipException e) {
             throw LmcException.invalidInput(file.toString(), "not a valid gzip file (" + e.getMessage() + ")");
+        } catch (java.io.EOFException e) {
+            // GZIPInputStream reports a stream cut short (truncated download) as EOF, not ZipException.
+            if (gz) {
+                throw LmcException.invalidInput(file.toString(), "truncated gzip file: the compressed stream ends early");
+            }
+            throw FileSystems.ioError(file.toString(), "cannot read text file", e);
         } catch (IOException e) {
             throw FileSystems.ioError(file.toString(), "cannot read text file", e);
         }

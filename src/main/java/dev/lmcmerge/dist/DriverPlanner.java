@@ -11,6 +11,7 @@ import dev.lmcmerge.data.TokenDatasets;
 import dev.lmcmerge.io.FileSystems;
 import dev.lmcmerge.io.HfCheckpoint;
 import dev.lmcmerge.model.ModelConfig;
+import dev.lmcmerge.model.ModelLoader;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +45,9 @@ public final class DriverPlanner {
         try (HfCheckpoint ca = HfCheckpoint.open(locA, conf); HfCheckpoint cb = HfCheckpoint.open(locB, conf)) {
             ModelConfig cfgA = ModelConfig.parse(ca.config(), new Path(ca.folder(), "config.json").toString());
             ModelConfig cfgB = ModelConfig.parse(cb.config(), new Path(cb.folder(), "config.json").toString());
+            // A broken checkpoint is invalid input (exit 3), not a pair that cannot be aligned (exit 4).
+            ModelLoader.checkTensors(ca, cfgA);
+            ModelLoader.checkTensors(cb, cfgB);
             Alignability.check(ca, cfgA, cb, cfgB);
             a = ModelHeader.of(ca, cfgA);
             b = ModelHeader.of(cb, cfgB);

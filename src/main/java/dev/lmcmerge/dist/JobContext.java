@@ -39,6 +39,28 @@ public record JobContext(String modelA, String modelB, String orthogonal, List<S
         hadoop = new LinkedHashMap<>(hadoop);
     }
 
+    /**
+     * The context of a planned run whose tasks also get the Spark configuration's
+     * {@code spark.hadoop.*} settings (as the driver's Hadoop configuration does); the job's
+     * {@code lmc.s3} keys win over them.
+     */
+    public static JobContext of(MergePlan plan, String scope, org.apache.spark.SparkConf sparkConf) {
+        JobContext base = of(plan, scope);
+        Map<String, String> hadoop = new LinkedHashMap<>(sparkHadoopSettings(sparkConf));
+        hadoop.putAll(base.hadoop());
+        return new JobContext(base.modelA(), base.modelB(), base.orthogonal(), base.groups(), base.device(),
+                base.threads(), base.cacheLimit(), hadoop, base.scope());
+    }
+
+    /** {@code spark.hadoop.K = V} entries of a Spark configuration as {@code K = V}. */
+    static Map<String, String> sparkHadoopSettings(org.apache.spark.SparkConf conf) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (scala.Tuple2<String, String> e : conf.getAllWithPrefix("spark.hadoop.")) {
+            out.put(e._1(), e._2());
+        }
+        return out;
+    }
+
     /** The context of a planned run; {@code scope} names the run attempt. */
     public static JobContext of(MergePlan plan, String scope) {
         JobConfig job = plan.job();

@@ -99,7 +99,7 @@ public final class MergeJob {
                                    RunCommitter committer, RunRecord record, Configuration conf, PrintWriter out) {
         JobConfig job = plan.job();
         AlignConfig align = job.align();
-        JobContext ctx = JobContext.of(plan, layout.runId() + "-" + layout.attempt());
+        JobContext ctx = JobContext.of(plan, layout.runId() + "-" + layout.attempt(), sc.getConf());
         String runId = layout.runId();
         boolean resume = job.output().mode() == OutputConfig.Mode.RESUME;
         long[] checkTokens = checkTokens(plan.data().eval(), job.check().tokens());

@@ -227,6 +227,8 @@ public final class MergedCheckpointJob {
         }
 
         private java.nio.ByteBuffer lerp(PathModels path, String name, NDManager m, DType dt) {
+            // Called by the writers while the file is open, one tensor at a time (tests stop a datanode here).
+            FaultInjection.check("merged-tensor");
             try (NDManager s = m.newSubManager()) {
                 NDArray x = path.a.get(name);
                 NDArray y = path.b.get(name);

@@ -56,6 +56,7 @@ public final class RunCommitter {
                     + " checkpoints) and skipped by readers; choose a name starting with a letter or digit");
         }
         FileSystem fs = FileSystems.fs(layout.root(), conf);
+        FileSystems.requireCreatable(layout.stagingDir(), conf, "lmc.output.path");
         Path finalDir = layout.finalDir();
         boolean exists = exists(fs, finalDir);
         boolean complete = exists && exists(fs, layout.successMarker());
@@ -82,8 +83,15 @@ public final class RunCommitter {
         }
         try {
             if (!fs.mkdirs(layout.stagingDir())) {
-                throw new IOException("mkdirs returned false");
+                // The local file system says false, not why: almost always a folder without write permission.
+                throw LmcException.usage("lmc.output.path", layout.stagingDir() + ": cannot create the staging"
+                        + " folder (no write permission?); expected a folder this job can write");
             }
+        } catch (org.apache.hadoop.fs.ParentNotDirectoryException | org.apache.hadoop.fs.FileAlreadyExistsException
+                 | org.apache.hadoop.security.AccessControlException | java.nio.file.AccessDeniedException e) {
+            throw new LmcException(ExitCode.USAGE, "lmc.output.path: " + layout.stagingDir()
+                    + ": cannot create the staging folder (" + e.getMessage() + "); expected a folder this job can write",
+                    e);
         } catch (IOException e) {
             throw FileSystems.ioError(layout.stagingDir().toString(), "cannot create the staging folder", e);
         }

@@ -100,6 +100,34 @@ public final class FileSystems {
         }
     }
 
+    /**
+     * Checks that {@code target} (a file or folder to be written) can be created: its nearest
+     * existing ancestor must be a folder. Catches the common mistake of an output path under a
+     * regular file before any work is done; an ancestor that cannot be looked at (permissions,
+     * an object store without a listing right) is left to the writer to report.
+     *
+     * @param key the option or configuration key naming the location, for the message
+     * @throws LmcException USAGE naming the key, the target and the file in the way
+     */
+    public static void requireCreatable(Path target, Configuration conf, String key) {
+        FileSystem fs = fs(target, conf);
+        for (Path p = target.getParent(); p != null; p = p.getParent()) {
+            FileStatus st;
+            try {
+                st = fs.getFileStatus(p);
+            } catch (FileNotFoundException e) {
+                continue;
+            } catch (IOException e) {
+                return;
+            }
+            if (!st.isDirectory()) {
+                throw LmcException.usage(key, target + " cannot be created: " + p
+                        + " is a file; expected a folder there (or a path that does not exist yet)");
+            }
+            return;
+        }
+    }
+
     /** True if {@code path} exists. */
     public static boolean exists(Path path, Configuration conf) {
         try {

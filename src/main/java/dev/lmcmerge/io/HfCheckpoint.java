@@ -81,6 +81,10 @@ public final class HfCheckpoint implements Closeable {
         folder = st.getPath();
         FileSystem fs = FileSystems.fs(folder, conf);
         Map<String, FileStatus> files = list(fs, folder);
+        // The files read must be files: a folder named like one would otherwise surface as an I/O failure.
+        for (String name : List.of(ShardPlan.SINGLE_FILE, ShardPlan.INDEX_FILE, CONFIG_FILE)) {
+            requireFile(files, name, folder);
+        }
 
         Path single = new Path(folder, ShardPlan.SINGLE_FILE);
         Path index = new Path(folder, ShardPlan.INDEX_FILE);
@@ -152,6 +156,10 @@ public final class HfCheckpoint implements Closeable {
                 throw LmcException.invalidInput(where, "names shard '" + file + "' (for tensor '"
                         + byShard.get(file).get(0) + "'), which does not exist in " + folder);
             }
+            if (!files.get(file).isFile()) {
+                throw LmcException.invalidInput(where, "names shard '" + file + "' (for tensor '"
+                        + byShard.get(file).get(0) + "'), which is a folder in " + folder + "; expected a safetensors file");
+            }
         }
         // Read every shard header (validating it), then check the index against what is there.
         Map<String, Map<String, TensorInfo>> contents = new LinkedHashMap<>();
@@ -204,6 +212,13 @@ public final class HfCheckpoint implements Closeable {
         }
     }
 
+    private static void requireFile(Map<String, FileStatus> files, String name, Path folder) {
+        FileStatus st = files.get(name);
+        if (st != null && !st.isFile()) {
+            throw LmcException.invalidInput(new Path(folder, name).toString(), "is a folder; expected a file");
+        }
+    }
+
     private static void refuseWithoutSafetensors(Path folder, Map<String, FileStatus> files) {
         List<String> pickles = new ArrayList<>();
         for (String name : files.keySet()) {
@@ -245,6 +260,9 @@ public final class HfCheckpoint implements Closeable {
         } catch (JsonProcessingException e) {
             throw LmcException.invalidInput(where, what + " is not valid JSON (" + e.getOriginalMessage()
                     + " at line " + (e.getLocation() == null ? "?" : e.getLocation().getLineNr()) + ")");
+        } catch (java.io.CharConversionException e) {
+            // Jackson reports bytes that are not text in any JSON encoding (UTF-8/16/32) this way.
+            throw LmcException.invalidInput(where, what + " is not valid JSON (" + e.getMessage() + ")");
         } catch (IOException e) {
             throw FileSystems.ioError(where, "cannot read " + what, e);
         }

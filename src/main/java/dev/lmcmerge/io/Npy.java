@@ -161,6 +161,9 @@ public final class Npy {
         }
         String[] parts = t.split(",");
         int n = parts.length;
+        if (n == 0) { // "(,)" or "(,,)": commas without a single dimension
+            throw LmcException.invalidInput(where, "npy shape (" + s + ") is not a tuple of integers");
+        }
         if (parts[n - 1].isBlank()) {
             n--;
         }

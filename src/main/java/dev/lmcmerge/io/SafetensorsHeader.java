@@ -40,13 +40,20 @@ public record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, Str
      * @return the header length N
      */
     static long checkHeaderLength(long headerLength, long fileLength, String where) {
+        return checkHeaderLength(headerLength, fileLength, MAX_HEADER_BYTES, where);
+    }
+
+    /** As {@link #checkHeaderLength(long, long, String)} with a configured limit (see SafetensorsReader). */
+    static long checkHeaderLength(long headerLength, long fileLength, long maxHeaderBytes, String where) {
         if (headerLength < 2) {
             throw LmcException.invalidInput(where, "header length " + headerLength
                     + " is too small; expected at least 2 bytes of JSON ('{}')");
         }
-        if (headerLength > MAX_HEADER_BYTES) {
-            throw LmcException.invalidInput(where, "header length " + headerLength
-                    + " exceeds the 100 MB limit; this is not a safetensors file or it is corrupt");
+        if (headerLength > maxHeaderBytes) {
+            throw LmcException.invalidInput(where, "header length " + headerLength + " exceeds the "
+                    + (maxHeaderBytes == MAX_HEADER_BYTES ? "100 MB" : maxHeaderBytes + "-byte")
+                    + " limit (" + SafetensorsReader.MAX_HEADER_BYTES_KEY
+                    + "); this is not a safetensors file or it is corrupt");
         }
         if (8 + headerLength > fileLength) {
             throw LmcException.invalidInput(where, "header length " + headerLength

@@ -27,6 +27,23 @@ public final class SafetensorsReader implements Closeable {
     /** Copy granularity for non-local reads: big enough for throughput, small on the heap. */
     private static final int CHUNK = 1 << 20;
 
+    /**
+     * Hadoop configuration key: the longest JSON header a file may declare, in bytes (default
+     * {@link SafetensorsHeader#MAX_HEADER_BYTES}, 100 MB, as Hugging Face's reader). Checked, with
+     * the file length, before the header is read into memory.
+     */
+    public static final String MAX_HEADER_BYTES_KEY = "lmc.safetensors.max-header-bytes";
+
+    /**
+     * Hadoop configuration key: the largest tensor a file may hold, in bytes (default
+     * {@link #DEFAULT_MAX_TENSOR_BYTES}). Checked for every tensor when the file is opened, so a
+     * header declaring a tensor above it is refused before any tensor buffer is allocated.
+     */
+    public static final String MAX_TENSOR_BYTES_KEY = "lmc.safetensors.max-tensor-bytes";
+
+    /** 16 GiB: above the largest single tensor of released models (a 256k x 16k BF16 embedding is 8 GiB). */
+    public static final long DEFAULT_MAX_TENSOR_BYTES = 16L << 30;
+
     private final Path file;
     private final String where;
     private final long dataStart;
@@ -67,10 +84,13 @@ public final class SafetensorsReader implements Closeable {
             }
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(channel, in, 0, len, where);
-            long n = SafetensorsHeader.checkHeaderLength(len.getLong(0), length, where);
+            long maxHeader = Math.min(conf.getLong(MAX_HEADER_BYTES_KEY, SafetensorsHeader.MAX_HEADER_BYTES),
+                    Integer.MAX_VALUE - 8);
+            long n = SafetensorsHeader.checkHeaderLength(len.getLong(0), length, maxHeader, where);
             ByteBuffer json = ByteBuffer.allocate((int) n);
             readFully(channel, in, 8, json, where);
             SafetensorsHeader header = SafetensorsHeader.parse(json.array(), length - 8 - n, where);
+            checkTensorCap(header, conf.getLong(MAX_TENSOR_BYTES_KEY, DEFAULT_MAX_TENSOR_BYTES), where);
             return new SafetensorsReader(file, 8 + n, header, channel, in);
         } catch (IOException e) {
             closeQuietly(channel, in);
@@ -78,6 +98,16 @@ public final class SafetensorsReader implements Closeable {
         } catch (RuntimeException e) {
             closeQuietly(channel, in);
             throw e;
+        }
+    }
+
+    private static void checkTensorCap(SafetensorsHeader header, long cap, String where) {
+        for (TensorInfo t : header.tensors().values()) {
+            if (t.byteLength() > cap) {
+                throw LmcException.invalidInput(where + " tensor '" + t.name() + "'", t.byteLength()
+                        + " bytes exceed the limit of " + cap + " bytes per tensor (" + MAX_TENSOR_BYTES_KEY
+                        + "); raise it in the Hadoop configuration if the checkpoint is genuine");
+            }
         }
     }
 

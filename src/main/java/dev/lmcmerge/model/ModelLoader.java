@@ -93,6 +93,17 @@ public final class ModelLoader {
         return w;
     }
 
+    /**
+     * Checks from the headers alone that {@code ckpt} holds every tensor of {@code cfg}'s
+     * architecture with its shape and a floating dtype (what {@link #load(HfCheckpoint, ModelConfig, NDManager)}
+     * checks first), so a planner that never reads weights still reports a broken checkpoint as such.
+     *
+     * @throws LmcException INVALID_INPUT naming the folder and the tensor
+     */
+    public static void checkTensors(HfCheckpoint ckpt, ModelConfig cfg) {
+        checkPresentAndShaped(ckpt, Architectures.of(cfg).tensors(), ckpt.folder().toString());
+    }
+
     /** Tensors in the checkpoint that the architecture does not read (buffers and strays). */
     public static List<String> unusedTensors(HfCheckpoint ckpt, ModelConfig cfg) {
         Set<String> used = new HashSet<>();

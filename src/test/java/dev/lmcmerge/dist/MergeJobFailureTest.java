@@ -108,9 +108,27 @@ class MergeJobFailureTest {
 
     @Test
     void aTaskThatFailsOnceIsRetriedAndTheResultIsUnchanged() {
-        FaultInjection.arm("gradient", 1);
-        MergeJob.Outcome o = run(job("retried"));
+        // The failure is armed after step 2, so it hits a gradient task of step 3 (an executor task,
+        // not the driver: a driver-side throw would fail the run).
+        LearnedMatchingRun.afterStep = t -> {
+            if (t == 2) {
+                FaultInjection.arm("gradient", 1);
+            }
+        };
+        MergeJob.Outcome o;
+        List<SparkTaskLog.Attempt> tasks;
+        try (SparkTaskLog log = SparkTaskLog.on(SPARK.sparkContext())) {
+            o = run(job("retried"));
+            tasks = log.attempts();
+        }
         assertTrue(FaultInjection.spent("gradient"), "the injected failure happened");
+        List<SparkTaskLog.Attempt> failed = tasks.stream().filter(a -> a.error() != null).toList();
+        assertEquals(1, failed.size(), "one task attempt failed: " + failed);
+        SparkTaskLog.Attempt f = failed.get(0);
+        assertTrue(f.error().contains("injected failure at gradient"), f.error());
+        assertTrue(f.job().startsWith("align dual step 3/4"), "in a task of step 3: " + f.job());
+        assertTrue(tasks.stream().anyMatch(a -> a.stage() == f.stage() && a.index() == f.index()
+                && a.attempt() == f.attempt() + 1 && a.error() == null), "Spark ran the task again: " + tasks);
         assertSameTransforms(reference, transforms("retried"));
         assertArrayEquals(referenceCurve, o.curves().get(0).losses(), 1e-6);
     }

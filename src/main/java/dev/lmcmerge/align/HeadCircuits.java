@@ -33,19 +33,25 @@ final class HeadCircuits {
 
     /** <QK_A, QK_B> (real Frobenius inner product, complex on rotary planes). */
     static double qkInner(DMatrixRMaj qa, DMatrixRMaj ka, DMatrixRMaj qb, DMatrixRMaj kb, int rotaryDim) {
-        int half = rotaryDim / 2;
-        double s = 0;
-        for (int p = 0; p < half; p++) {
-            double[] su = complexDot(qa, qb, p, p + half);
-            double[] sw = complexDot(kb, ka, p, p + half); // sum conj(w_A) w_B = conj of sum w_A conj(w_B)
-            s += su[0] * sw[0] - su[1] * sw[1];
-        }
+        double s = rotaryInner(qa, ka, qb, kb, rotaryDim);
         int hd = qa.numRows;
         if (rotaryDim < hd) {
             s += traceProduct(DenseMatrices.block(qa, rotaryDim, hd, 0, qa.numCols),
                     DenseMatrices.block(qb, rotaryDim, hd, 0, qb.numCols),
                     DenseMatrices.block(kb, rotaryDim, hd, 0, kb.numCols),
                     DenseMatrices.block(ka, rotaryDim, hd, 0, ka.numCols));
+        }
+        return s;
+    }
+
+    /** The rotary planes' part of {@link #qkInner}: O(columns) per plane. */
+    static double rotaryInner(DMatrixRMaj qa, DMatrixRMaj ka, DMatrixRMaj qb, DMatrixRMaj kb, int rotaryDim) {
+        int half = rotaryDim / 2;
+        double s = 0;
+        for (int p = 0; p < half; p++) {
+            double[] su = complexDot(qa, qb, p, p + half);
+            double[] sw = complexDot(kb, ka, p, p + half); // sum conj(w_A) w_B = conj of sum w_A conj(w_B)
+            s += su[0] * sw[0] - su[1] * sw[1];
         }
         return s;
     }

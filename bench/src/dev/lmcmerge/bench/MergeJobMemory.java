@@ -126,14 +126,22 @@ final class MergeJobMemory {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             AtomicLong hwm = new AtomicLong();
+            long started = System.nanoTime();
             Thread sampler = new Thread(() -> {
                 Path status = Path.of("/proc", Long.toString(p.pid()), "status");
+                long lastPrint = System.nanoTime();
                 while (p.isAlive()) {
                     try {
                         for (String line : Files.readAllLines(status)) {
                             if (line.startsWith("VmHWM:")) {
                                 hwm.accumulateAndGet(Long.parseLong(line.replaceAll("[^0-9]", "")), Math::max);
                             }
+                        }
+                        if (System.nanoTime() - lastPrint > 60_000_000_000L) {
+                            // a long run shows where its peak was reached
+                            lastPrint = System.nanoTime();
+                            System.out.printf(Locale.ROOT, "  [%.0f s] peak resident so far %.2f GiB%n",
+                                    (lastPrint - started) / 1e9, hwm.get() / 1048576.0);
                         }
                         Thread.sleep(200);
                     } catch (IOException | NumberFormatException e) {

@@ -107,6 +107,9 @@ lmc_common_conf() {
   lmc_conf spark.driver.memory "${LMC_DRIVER_MEMORY:-8g}"
   # Gradients and transform parameters travel to the driver by tree aggregation.
   lmc_conf spark.driver.maxResultSize "4g"
+  # Merged-checkpoint tasks write their files under the final names: a speculative copy killed
+  # as redundant could leave one truncated (docs/reliability.md, "Not covered").
+  lmc_conf spark.speculation "false"
   lmc_conf spark.driver.extraJavaOptions "$LMC_DJL_JAVA_OPTS"
   lmc_conf spark.executor.extraJavaOptions "$LMC_DJL_JAVA_OPTS"
   lmc_conf spark.executorEnv.DJL_OFFLINE "true"

@@ -44,6 +44,7 @@ SPARK_CONF = {
     "spark.task.cpus": TASK_CPUS,
     "spark.driver.memory": "8g",
     "spark.driver.maxResultSize": "4g",
+    "spark.speculation": "false",
     "spark.driver.extraJavaOptions": DJL_JAVA_OPTS,
     "spark.executor.extraJavaOptions": DJL_JAVA_OPTS,
     "spark.executorEnv.DJL_OFFLINE": "true",

@@ -245,14 +245,15 @@ public final class WeightMatching {
                          NDManager manager) {
         String groupsSlot = Slot.nameOf(SlotKind.HEAD_GROUPS, l);
         Permutation gp = (Permutation) spec.slot(groupsSlot).parameterization();
-        state.put(groupsSlot, gp.paramsOf(r.groups(), manager).expandDims(0));
+        // Index form (Slot#indexShape): a matched permutation is n numbers, not an n x n latent.
+        state.put(groupsSlot, gp.indexParamsOf(r.groups(), manager).expandDims(0));
         perms.put(groupsSlot, r.groups());
         String inGroupSlot = Slot.nameOf(SlotKind.HEADS_IN_GROUP, l);
         if (spec.slots().containsKey(inGroupSlot)) {
             Permutation ip = (Permutation) spec.slot(inGroupSlot).parameterization();
             List<NDArray> copies = new ArrayList<>();
             for (int c = 0; c < r.withinGroup().length; c++) {
-                copies.add(ip.paramsOf(r.withinGroup()[c], manager));
+                copies.add(ip.indexParamsOf(r.withinGroup()[c], manager));
                 perms.put(inGroupSlot + "/" + c, r.withinGroup()[c]);
             }
             state.put(inGroupSlot, ai.djl.ndarray.NDArrays.stack(new ai.djl.ndarray.NDList(copies)));
@@ -274,7 +275,7 @@ public final class WeightMatching {
                        NDManager manager) {
         String slot = Slot.nameOf(SlotKind.FFN_PERMUTATION, l);
         Permutation p = (Permutation) spec.slot(slot).parameterization();
-        state.put(slot, p.paramsOf(perm, manager).expandDims(0));
+        state.put(slot, p.indexParamsOf(perm, manager).expandDims(0));
         perms.put(slot, perm);
         if (scales != null) {
             double[] logs = new double[scales.length];

@@ -102,6 +102,47 @@ public final class Permutation implements Parameterization {
         return manager.create(z, paramShape()).toType(DataType.FLOAT32, false);
     }
 
+    /** The index form of {@code perm}: a float vector [n] with entry i = perm[i] (exact below 2^24). */
+    public NDArray indexParamsOf(int[] perm, NDManager manager) {
+        validPermutation(perm);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = perm[i];
+        }
+        return manager.create(v, new Shape(n)).duplicate();
+    }
+
+    /** The permutation held by one copy's index form [n] (see {@link Slot#indexShape()}). */
+    public int[] indicesOfIndexForm(NDArray row) {
+        float[] v = row.toType(DataType.FLOAT32, false).toFloatArray();
+        if (v.length != n) {
+            throw new IllegalArgumentException("Permutation(" + n + ") index form has " + v.length + " entries");
+        }
+        int[] perm = new int[n];
+        for (int i = 0; i < n; i++) {
+            perm[i] = (int) v[i];
+            if (perm[i] != v[i]) {
+                throw new IllegalArgumentException("Permutation(" + n + ") index form entry " + i + " is " + v[i]
+                        + ", not an integer");
+            }
+        }
+        validPermutation(perm);
+        return perm;
+    }
+
+    private void validPermutation(int[] perm) {
+        if (perm.length != n) {
+            throw new IllegalArgumentException("Permutation(" + n + ") got " + perm.length + " indices");
+        }
+        boolean[] seen = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            if (perm[i] < 0 || perm[i] >= n || seen[perm[i]]) {
+                throw new IllegalArgumentException("not a permutation of 0.." + (n - 1) + ": entry " + i + " is " + perm[i]);
+            }
+            seen[perm[i]] = true;
+        }
+    }
+
     /** Latent parameters whose hard permutation is {@code perm} (its matrix): seeds learning from matching. */
     public NDArray paramsOf(int[] perm, NDManager manager) {
         return matrixFor(perm, manager);

@@ -27,6 +27,26 @@ public record Slot(String name, SlotKind kind, int layer, int count, Parameteriz
         };
     }
 
+    /**
+     * Shape of a fixed permutation slot's parameters in index form, {@code [count, n]} (entry i
+     * of copy c is perm[i] as a float), or null for slots that are not permutations. Matched
+     * permutations are kept that way: an FFN permutation's latent is n x n (256 MB at n = 8192),
+     * its index form n numbers. Only learned permutations need the latent.
+     */
+    public Shape indexShape() {
+        return parameterization instanceof Permutation p ? new Shape(count, p.size()) : null;
+    }
+
+    /** True if {@code shape} is this slot's parameter shape or (for permutations) its index form. */
+    public boolean accepts(Shape shape) {
+        return shape.equals(paramShape()) || shape.equals(indexShape());
+    }
+
+    /** True if {@code params} hold a permutation slot in index form ({@link #indexShape()}). */
+    public boolean isIndexForm(ai.djl.ndarray.NDArray params) {
+        return params.getShape().equals(indexShape()) && !params.getShape().equals(paramShape());
+    }
+
     /** Shape of this slot's parameter array: {@code [count, ...paramShape]}. */
     public Shape paramShape() {
         long[] inner = parameterization.paramShape().getShape();

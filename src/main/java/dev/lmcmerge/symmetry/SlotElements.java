@@ -73,6 +73,16 @@ final class SlotElements {
         if (recordsGradient(p)) {
             return false;
         }
+        if (slot(name).isIndexForm(p)) {
+            float[] v = p.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+            int n = ((Permutation) slot(name).parameterization()).size();
+            for (int i = 0; i < v.length; i++) {
+                if (v[i] != i % n) {
+                    return false;
+                }
+            }
+            return true;
+        }
         NDArray id = slot(name).parameterization().identityParams(scope).toType(p.getDataType(), false);
         return p.eq(id).all().getBoolean(); // id broadcasts over the slot's copies
     }
@@ -238,8 +248,9 @@ final class SlotElements {
             Permutation perm = (Permutation) s.parameterization();
             NDArray p = params(ref);
             long[] out = new long[s.count() * perm.size()];
+            boolean indexForm = s.isIndexForm(p);
             for (int c = 0; c < s.count(); c++) {
-                int[] idx = perm.indices(p.get(c));
+                int[] idx = indexForm ? perm.indicesOfIndexForm(p.get(c)) : perm.indices(p.get(c));
                 for (int i = 0; i < idx.length; i++) {
                     out[c * perm.size() + i] = idx[i];
                 }

@@ -84,9 +84,16 @@ public final class Transform {
                 throw new IllegalArgumentException("slot " + s.name() + " belongs to group " + s.kind().group().key()
                         + " which is not among " + g);
             }
-            if (!e.getValue().getShape().equals(s.paramShape())) {
+            if (!s.accepts(e.getValue().getShape())) {
                 throw new IllegalArgumentException("slot " + s.name() + " expects parameters of shape " + s.paramShape()
+                        + (s.indexShape() != null ? " (or " + s.indexShape() + " in index form)" : "")
                         + ", got " + e.getValue().getShape());
+            }
+            if (s.isIndexForm(e.getValue())) {
+                Permutation perm = (Permutation) s.parameterization();
+                for (int c = 0; c < s.count(); c++) {
+                    perm.indicesOfIndexForm(e.getValue().get(c)); // validates: a permutation of 0..n-1
+                }
             }
         }
         for (Slot s : spec.slotsOf(g)) {
@@ -111,9 +118,10 @@ public final class Transform {
                 throw LmcException.invalidInput(where, "unknown slot " + e.slot() + " for a " + spec.family() + " model");
             }
             Shape shape = new Shape(e.shape());
-            if (!shape.equals(s.paramShape()) || shape.size() != e.values().length) {
+            if (!s.accepts(shape) || shape.size() != e.values().length) {
                 throw LmcException.invalidInput(where, "slot " + e.slot() + " has shape " + shape + " with "
-                        + e.values().length + " values; expected shape " + s.paramShape());
+                        + e.values().length + " values; expected shape " + s.paramShape()
+                        + (s.indexShape() != null ? " (or " + s.indexShape() + " in index form)" : ""));
             }
             p.put(e.slot(), manager.create(e.values(), shape));
         }

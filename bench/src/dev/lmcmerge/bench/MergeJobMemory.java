@@ -121,7 +121,10 @@ final class MergeJobMemory {
         if (opens != null && !opens.isBlank()) {
             cmd.addAll(List.of(opens.trim().split("\\s+")));
         }
+        // One task slot, as on an executor of the wrappers (spark.executor.cores = spark.task.cpus):
+        // local[*] would run two tasks at once, each with its own transformed copies of the models.
         cmd.addAll(List.of("-Dai.djl.offline=true", "-Dai.djl.default_engine=PyTorch", "-Dspark.ui.enabled=false",
+                "-Dspark.master=local[1]",
                 "-cp", cp, "dev.lmcmerge.cli.Main", "merge", job.toString()));
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

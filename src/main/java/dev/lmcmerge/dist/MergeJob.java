@@ -82,6 +82,8 @@ public final class MergeJob {
         out.flush();
         RunRecord record = new RunRecord(runId, started);
         record.timings().putAll(record0.timings());
+        TaskProgress progress = new TaskProgress(out);
+        sc.sc().addSparkListener(progress);
         try {
             Outcome o = execute(sc, spark, plan, layout, committer, record, conf, out);
             committer.commit();
@@ -92,6 +94,8 @@ public final class MergeJob {
             // Also Spark's job failures: SparkException is a checked exception Scala throws undeclared.
             committer.abort();
             throw e;
+        } finally {
+            sc.sc().removeSparkListener(progress);
         }
     }
 

@@ -80,7 +80,7 @@ final class MergeJobMemory {
                     "  eval { alphas = 3, max-batches = 2 }",
                     "  output { path = \"" + dir.resolve("out") + "\", run-id = bench, mode = overwrite, merged-alphas = [0.5],"
                             + " shard-size = 2GB }",
-                    "  compute { cache-size = 12GB }",
+                    "  compute { cache-size = 13GB }",  // canonicalizing B holds canonical A, original B and canonical B: 11.4 GB at 1B
                     // Random weights give logits far larger than a trained model's; float32 rounding of the
                     // transforms then exceeds the default 1e-4 (the self-check message prints the logit scale).
                     "  check { tolerance = 1e-3 }",

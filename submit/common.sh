@@ -110,8 +110,11 @@ lmc_common_conf() {
   # Merged-checkpoint tasks write their files under the final names: a speculative copy killed
   # as redundant could leave one truncated (docs/reliability.md, "Not covered").
   lmc_conf spark.speculation "false"
-  lmc_conf spark.driver.extraJavaOptions "$LMC_DJL_JAVA_OPTS"
-  lmc_conf spark.executor.extraJavaOptions "$LMC_DJL_JAVA_OPTS"
+  # The weight cache is Arrow direct memory, capped by -XX:MaxDirectMemorySize (default: the heap
+  # size): let it use the memory outside the heap (a local run's driver does the executors' work).
+  local direct="-XX:MaxDirectMemorySize=${LMC_EXECUTOR_OVERHEAD:-8g}"
+  lmc_conf spark.driver.extraJavaOptions "$LMC_DJL_JAVA_OPTS $direct"
+  lmc_conf spark.executor.extraJavaOptions "$LMC_DJL_JAVA_OPTS $direct"
   lmc_conf spark.executorEnv.DJL_OFFLINE "true"
   lmc_conf spark.executorEnv.ENGINE_CACHE_DIR "$cache"
   lmc_conf spark.executorEnv.OMP_NUM_THREADS "$cpus"

@@ -45,8 +45,9 @@ SPARK_CONF = {
     "spark.driver.memory": "8g",
     "spark.driver.maxResultSize": "4g",
     "spark.speculation": "false",
-    "spark.driver.extraJavaOptions": DJL_JAVA_OPTS,
-    "spark.executor.extraJavaOptions": DJL_JAVA_OPTS,
+    # The weight cache is Arrow direct memory, capped by -XX:MaxDirectMemorySize (default: the heap).
+    "spark.driver.extraJavaOptions": DJL_JAVA_OPTS + " -XX:MaxDirectMemorySize=8g",
+    "spark.executor.extraJavaOptions": DJL_JAVA_OPTS + " -XX:MaxDirectMemorySize=8g",
     "spark.executorEnv.DJL_OFFLINE": "true",
     "spark.executorEnv.ENGINE_CACHE_DIR": ENGINE_CACHE_DIR,
     "spark.executorEnv.OMP_NUM_THREADS": TASK_CPUS,

@@ -90,7 +90,7 @@ public final class SparkStepOverhead {
     private static Row measure(JavaSparkContext sc, String a, String b, Set<SlotGroup> groups, String name,
                                int rows, int seq, int reps, Path tmp) {
         JobContext ctx = new JobContext(FileSystems.resolve(a).toString(), FileSystems.resolve(b).toString(),
-                "CAYLEY", groups.stream().map(Enum::name).toList(), ComputeConfig.Device.CPU, 0, 64L << 30,
+                "CAYLEY", groups.stream().map(Enum::name).toList(), ComputeConfig.Device.CPU, 0, 8L << 30,
                 Map.of(), "bench-" + name);
         Map<String, FloatTensor> pa;
         Map<String, FloatTensor> pb;

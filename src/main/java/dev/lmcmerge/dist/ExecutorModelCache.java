@@ -58,6 +58,7 @@ public final class ExecutorModelCache {
      * value); a later job asking for another limit gets a fresh cache once the old one is idle.
      */
     public static synchronized ExecutorModelCache get(long limitBytes) {
+        requireDirectMemory(limitBytes, maxDirectMemory());
         if (instance == null) {
             instance = new ExecutorModelCache(limitBytes);
         } else if (instance.limit != limitBytes && instance.idle()) {
@@ -264,8 +265,58 @@ public final class ExecutorModelCache {
         return out;
     }
 
-    /** Default limit for {@code lmc.compute.cache-size = auto}: half of the memory outside the heap, at least 256 MiB. */
+    /**
+     * The JVM's limit on direct memory, which Arrow's buffers count against: the value of
+     * {@code -XX:MaxDirectMemorySize}, or the maximum heap size when it is not given (the JDK's
+     * default). A cache larger than it would fail on its first big allocation.
+     */
+    static long maxDirectMemory() {
+        for (String arg : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (arg.startsWith("-XX:MaxDirectMemorySize=")) {
+                return parseJvmSize(arg.substring("-XX:MaxDirectMemorySize=".length()));
+            }
+        }
+        return Runtime.getRuntime().maxMemory();
+    }
+
+    /** A JVM size option value: digits with an optional k, m, g or t suffix (either case). */
+    static long parseJvmSize(String v) {
+        String t = v.trim().toLowerCase(java.util.Locale.ROOT);
+        long unit = switch (t.isEmpty() ? ' ' : t.charAt(t.length() - 1)) {
+            case 'k' -> 1L << 10;
+            case 'm' -> 1L << 20;
+            case 'g' -> 1L << 30;
+            case 't' -> 1L << 40;
+            default -> 1L;
+        };
+        String digits = unit == 1 ? t : t.substring(0, t.length() - 1);
+        return Long.parseLong(digits) * unit;
+    }
+
+    /**
+     * Fails fast, naming both settings, when the cache may grow beyond the JVM's direct memory:
+     * otherwise the first load that crosses it fails deep inside a task with a misleading
+     * "cache full" message, although the cache limit is far away.
+     */
+    static void requireDirectMemory(long limitBytes, long maxDirect) {
+        if (limitBytes > maxDirect) {
+            throw new LmcException(ExitCode.USAGE, "lmc.compute.cache-size: " + Sizes.bytes(limitBytes) + " ("
+                    + limitBytes + " bytes) is more than this JVM's direct memory limit " + Sizes.bytes(maxDirect)
+                    + " (-XX:MaxDirectMemorySize, which defaults to the heap size -Xmx); give the JVM"
+                    + " -XX:MaxDirectMemorySize of at least the cache size (the submit/ wrappers set it from"
+                    + " LMC_EXECUTOR_OVERHEAD, bin/lmc from LMC_DIRECT_MEMORY) or lower lmc.compute.cache-size");
+        }
+    }
+
+    /**
+     * Default limit for {@code lmc.compute.cache-size = auto}: half of the memory outside the heap,
+     * at least 256 MiB, at most 90% of the JVM's direct memory limit.
+     */
     public static long autoLimit() {
+        return Math.min(autoLimitFromMemory(), (long) (0.9 * maxDirectMemory()));
+    }
+
+    private static long autoLimitFromMemory() {
         long physical = 0;
         if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
                 instanceof com.sun.management.OperatingSystemMXBean os) {

@@ -75,4 +75,21 @@ class ExecutorModelCacheTest {
             assertEquals(1, loads.get(), "nothing was loaded for the entry that does not fit");
         }
     }
+
+    @Test
+    void jvmSizeOptionsParseWithTheirSuffixes() {
+        assertEquals(64L << 30, ExecutorModelCache.parseJvmSize("64g"));
+        assertEquals(512L << 20, ExecutorModelCache.parseJvmSize("512M"));
+        assertEquals(12345L, ExecutorModelCache.parseJvmSize("12345"));
+    }
+
+    @Test
+    void aCacheLargerThanTheJvmsDirectMemoryIsAUsageErrorNamingBothSettings() {
+        LmcException e = org.junit.jupiter.api.Assertions.assertThrows(LmcException.class,
+                () -> ExecutorModelCache.requireDirectMemory(16L << 30, 4L << 30));
+        assertEquals(dev.lmcmerge.config.ExitCode.USAGE, e.exitCode());
+        assertTrue(e.getMessage().contains("lmc.compute.cache-size") && e.getMessage().contains("MaxDirectMemorySize"),
+                e.getMessage());
+        ExecutorModelCache.requireDirectMemory(4L << 30, 4L << 30); // fits: no error
+    }
 }

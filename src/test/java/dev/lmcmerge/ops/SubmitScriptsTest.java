@@ -61,8 +61,10 @@ class SubmitScriptsTest {
         assertEquals("dev.lmcmerge.cli.Main", s.options().get("--class"));
         assertEquals(Commands.ROOT.resolve("target/lmc-merge.jar").toString(), s.jar());
         assertEquals(List.of("merge", JOB_URI, "align.steps=50", "output.run-id=r1"), s.args());
-        assertEquals(DJL_OPTS, s.conf().get("spark.driver.extraJavaOptions"));
-        assertEquals(DJL_OPTS, s.conf().get("spark.executor.extraJavaOptions"));
+        // The weight cache is direct memory: its JVM cap follows the memory outside the heap.
+        String direct = " -XX:MaxDirectMemorySize=" + s.conf().getOrDefault("spark.executor.memoryOverhead", "8g");
+        assertEquals(DJL_OPTS + direct, s.conf().get("spark.driver.extraJavaOptions"));
+        assertEquals(DJL_OPTS + direct, s.conf().get("spark.executor.extraJavaOptions"));
         assertEquals("true", s.conf().get("spark.executorEnv.DJL_OFFLINE"));
         assertTrue(s.conf().get("spark.executorEnv.ENGINE_CACHE_DIR").startsWith("/"), s.conf().toString());
         String cpus = s.conf().get("spark.task.cpus");

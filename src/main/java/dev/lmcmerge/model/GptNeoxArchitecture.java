@@ -52,11 +52,7 @@ public final class GptNeoxArchitecture extends AbstractArchitecture {
                     .add(p + "mlp.dense_4h_to_h.bias", WRITER, l, d);
         }
         t.add(FINAL_NORM + "weight", NORM, -1, d).add(FINAL_NORM + "bias", NORM, -1, d);
-        if (cfg.tieWordEmbeddings()) {
-            t.addTied(UNEMBED, EMBED, READER, v, d);
-        } else {
-            t.add(UNEMBED, READER, -1, v, d);
-        }
+        t.addUnembedding(UNEMBED, EMBED, cfg.tieWordEmbeddings(), v, d);
         return t.build();
     }
 

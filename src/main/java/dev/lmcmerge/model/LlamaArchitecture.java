@@ -59,11 +59,7 @@ public final class LlamaArchitecture extends AbstractArchitecture {
                     .add(p + "post_attention_layernorm.weight", NORM, l, d);
         }
         t.add(FINAL_NORM, NORM, -1, d);
-        if (cfg.tieWordEmbeddings()) {
-            t.addTied(UNEMBED, EMBED, READER, v, d);
-        } else {
-            t.add(UNEMBED, READER, -1, v, d);
-        }
+        t.addUnembedding(UNEMBED, EMBED, cfg.tieWordEmbeddings(), v, d);
         return t.build();
     }
 

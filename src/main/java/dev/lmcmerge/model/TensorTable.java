@@ -23,6 +23,15 @@ final class TensorTable {
         return this;
     }
 
+    /**
+     * The output projection [vocab, d] of a language model: tied to the input embedding when the
+     * config says so (the tensor is then not stored), else a reader of its own.
+     */
+    TensorTable addUnembedding(String name, String embedding, boolean tied, long vocab, long d) {
+        return tied ? addTied(name, embedding, TensorSpec.Role.READER, vocab, d)
+                : add(name, TensorSpec.Role.READER, -1, vocab, d);
+    }
+
     List<TensorSpec> build() {
         return Collections.unmodifiableList(new ArrayList<>(specs));
     }

@@ -18,75 +18,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
-class CayleyOrthogonalTest {
+/** {@link CayleyOrthogonal}: the shared contract, and recovering parameters from a rotation. */
+class CayleyOrthogonalTest extends OrthogonalParameterizationContract {
 
-    @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void randomElementsAreOrthogonalInFloat32AndTheInverseIsTheTranspose(boolean fixOnes) {
-        try (NDManager m = NDManager.newBaseManager()) {
-            for (int n : new int[] {16, 128}) {
-                CayleyOrthogonal p = new CayleyOrthogonal(n, fixOnes);
-                NDArray params = p.randomParams(m, new Random(n));
-                NDArray o = p.materialize(params);
-                assertEquals(DataType.FLOAT32, o.getDataType());
-                assertEquals(new Shape(n, n), o.getShape());
-                assertIdentity(o.transpose().matMul(o), 1e-5, "O^T O, n = " + n);
-                assertIdentity(o.matMul(p.materializeInverse(params)), 1e-5, "O O^{-1}, n = " + n);
-            }
-        }
-    }
-
-    @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void randomElementsAreFarFromTheIdentity(boolean fixOnes) {
-        try (NDManager m = NDManager.newBaseManager()) {
-            CayleyOrthogonal p = new CayleyOrthogonal(32, fixOnes);
-            NDArray o = p.materialize(p.randomParams(m, new Random(1)));
-            double frobenius = o.sub(m.eye(32)).norm().getFloat();
-            assertTrue(frobenius > 2.0, "||O - I||_F = " + frobenius);
-        }
-    }
-
-    @Test
-    void theRestrictedRotationMapsTheAllOnesVectorToItself() {
-        try (NDManager m = NDManager.newBaseManager()) {
-            CayleyOrthogonal p = new CayleyOrthogonal(24, true);
-            assertEquals(new Shape(23, 23), p.paramShape());
-            NDArray o = p.materialize(p.randomParams(m, new Random(5)));
-            NDArray ones = m.ones(new Shape(24, 1));
-            assertClose(o.matMul(ones), ones, 1e-5, "O 1");
-            assertClose(o.transpose().matMul(ones), ones, 1e-5, "O^T 1");
-        }
-    }
-
-    @Test
-    void theUnrestrictedRotationMovesTheAllOnesVector() {
-        try (NDManager m = NDManager.newBaseManager()) {
-            CayleyOrthogonal p = new CayleyOrthogonal(24, false);
-            NDArray o = p.materialize(p.randomParams(m, new Random(5)));
-            NDArray ones = m.ones(new Shape(24, 1));
-            assertTrue(ParameterizationChecks.maxAbsDiff(o.matMul(ones), ones) > 0.1);
-        }
-    }
-
-    @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void identityParametersGiveTheIdentity(boolean fixOnes) {
-        try (NDManager m = NDManager.newBaseManager()) {
-            CayleyOrthogonal p = new CayleyOrthogonal(10, fixOnes);
-            assertIdentity(p.materialize(p.identityParams(m)), 1e-6, "materialize(identityParams)");
-        }
-    }
-
-    @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void gradientsOfTheElementAndItsInverseMatchFiniteDifferences(boolean fixOnes) {
-        try (NDManager m = NDManager.newBaseManager()) {
-            CayleyOrthogonal p = new CayleyOrthogonal(5, fixOnes);
-            NDArray params = random64(p, m, 7);
-            assertGradientMatchesFiniteDifferences(params, p::materialize, 1);
-            assertGradientMatchesFiniteDifferences(params, p::materializeInverse, 2);
-        }
+    @Override
+    OrthogonalParameterization create(int n, boolean fixOnes) {
+        return new CayleyOrthogonal(n, fixOnes);
     }
 
     @ParameterizedTest
@@ -96,24 +33,6 @@ class CayleyOrthogonalTest {
             CayleyOrthogonal p = new CayleyOrthogonal(8, fixOnes);
             NDArray o = p.materialize(random64(p, m, 3));
             assertClose(p.materialize(p.paramsOf(o)), o, 1e-10, "materialize(paramsOf(O))");
-        }
-    }
-
-    @Test
-    void paramsOfTheWrongShapeAreRejected() {
-        try (NDManager m = NDManager.newBaseManager()) {
-            CayleyOrthogonal p = new CayleyOrthogonal(6, true);
-            assertThrows(IllegalArgumentException.class, () -> p.materialize(m.zeros(new Shape(6, 6))));
-        }
-    }
-
-    @Test
-    void float64ParametersGiveAFloat64ElementOrthogonalToRounding() {
-        try (NDManager m = NDManager.newBaseManager()) {
-            CayleyOrthogonal p = new CayleyOrthogonal(12, true);
-            NDArray o = p.materialize(random64(p, m, 9));
-            assertEquals(DataType.FLOAT64, o.getDataType());
-            assertTrue(maxAbsFromIdentity(o.transpose().matMul(o)) < 1e-12);
         }
     }
 }

@@ -2,14 +2,11 @@ package dev.lmcmerge.data;
 
 import dev.lmcmerge.config.LmcException;
 import dev.lmcmerge.io.FileSystems;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
-import org.apache.parquet.hadoop.ParquetReader;
-import org.apache.parquet.io.ParquetDecodingException;
 import org.apache.parquet.schema.GroupType;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
@@ -79,33 +76,27 @@ public final class ImageDatasets {
             throw LmcException.invalidInput(file.toString(), "column " + LABEL + " is " + label + "; expected int32 or int64");
         }
         boolean label64 = label.asPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.INT64;
-        long row = 0;
-        try (ParquetReader<Group> reader = ParquetFiles.reader(file, conf, schema, IMAGE, LABEL)) {
-            for (Group g = reader.read(); g != null; g = reader.read(), row++) {
-                String where = file + ", row " + row;
-                byte[] bytes = null;
-                if (g.getFieldRepetitionCount(0) > 0) {
-                    if (wrapped) {
-                        Group s = g.getGroup(0, 0);
-                        bytes = s.getFieldRepetitionCount(bytesField) > 0 ? s.getBinary(bytesField, 0).getBytes() : null;
-                    } else {
-                        bytes = g.getBinary(0, 0).getBytes();
-                    }
+        int bytesIndex = bytesField;
+        ParquetFiles.forEachRow(file, conf, schema, (g, row) -> {
+            String where = file + ", row " + row;
+            byte[] bytes = null;
+            if (g.getFieldRepetitionCount(0) > 0) {
+                if (wrapped) {
+                    Group s = g.getGroup(0, 0);
+                    bytes = s.getFieldRepetitionCount(bytesIndex) > 0 ? s.getBinary(bytesIndex, 0).getBytes() : null;
+                } else {
+                    bytes = g.getBinary(0, 0).getBytes();
                 }
-                if (bytes == null) {
-                    throw LmcException.invalidInput(where, "column " + IMAGE + " is null; expected encoded image bytes");
-                }
-                if (g.getFieldRepetitionCount(1) == 0) {
-                    throw LmcException.invalidInput(where, "column " + LABEL + " is null; expected a class index");
-                }
-                images.add(bytes);
-                labels.add(label64 ? g.getLong(1, 0) : g.getInteger(1, 0));
-                origins.add(where);
             }
-        } catch (IOException e) {
-            throw FileSystems.ioError(file.toString(), "cannot read image rows", e);
-        } catch (ParquetDecodingException e) {
-            throw LmcException.invalidInput(file.toString(), "corrupt Parquet data: " + e.getMessage());
-        }
+            if (bytes == null) {
+                throw LmcException.invalidInput(where, "column " + IMAGE + " is null; expected encoded image bytes");
+            }
+            if (g.getFieldRepetitionCount(1) == 0) {
+                throw LmcException.invalidInput(where, "column " + LABEL + " is null; expected a class index");
+            }
+            images.add(bytes);
+            labels.add(label64 ? g.getLong(1, 0) : g.getInteger(1, 0));
+            origins.add(where);
+        }, IMAGE, LABEL);
     }
 }

@@ -10,7 +10,10 @@ import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.Iterator;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * Turns encoded image bytes (PNG, JPEG, BMP, GIF: whatever {@link ImageIO} reads) into
@@ -46,17 +49,43 @@ public final class ImageDecoder {
         return out;
     }
 
+    /**
+     * Largest image decoded, in pixels (16384 x 16384): the header's size is checked before
+     * decoding, since a few bytes of PNG header can claim a raster of many gigabytes.
+     */
+    static final long MAX_PIXELS = 1L << 28;
+
     static BufferedImage decode(byte[] encoded, String where) {
-        BufferedImage img;
-        try {
-            img = encoded == null ? null : ImageIO.read(new ByteArrayInputStream(encoded));
+        if (encoded == null) {
+            throw notAnImage(where);
+        }
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(encoded))) {
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw notAnImage(where);
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+                if (pixels > MAX_PIXELS || pixels <= 0) {
+                    throw LmcException.invalidInput(where, "image header claims " + reader.getWidth(0) + " x "
+                            + reader.getHeight(0) + " pixels; at most " + MAX_PIXELS + " pixels are decoded");
+                }
+                return reader.read(0);
+            } finally {
+                reader.dispose();
+            }
         } catch (IOException | RuntimeException e) {
+            if (e instanceof LmcException l) {
+                throw l;
+            }
             throw LmcException.invalidInput(where, "unreadable image (" + e.getMessage() + ")");
         }
-        if (img == null) {
-            throw LmcException.invalidInput(where, "unreadable image: not a format ImageIO decodes (PNG, JPEG, BMP, GIF)");
-        }
-        return img;
+    }
+
+    private static LmcException notAnImage(String where) {
+        return LmcException.invalidInput(where, "unreadable image: not a format ImageIO decodes (PNG, JPEG, BMP, GIF)");
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.lmcmerge.data;
 
 import dev.lmcmerge.config.LmcException;
 import dev.lmcmerge.io.FileSystems;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -19,6 +20,7 @@ import org.apache.parquet.hadoop.api.ReadSupport;
 import org.apache.parquet.hadoop.example.GroupReadSupport;
 import org.apache.parquet.hadoop.util.HadoopStreams;
 import org.apache.parquet.io.InputFile;
+import org.apache.parquet.io.ParquetDecodingException;
 import org.apache.parquet.io.SeekableInputStream;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.Type;
@@ -129,8 +131,53 @@ final class ParquetFiles {
         };
     }
 
+    /** What is done with each record of a Parquet file; {@code row} counts from 0 within the file. */
+    @FunctionalInterface
+    interface RowConsumer {
+        void accept(Group record, long row);
+    }
+
+    /**
+     * Reads every record of {@code file}, projected to the top-level {@code fields}, in order.
+     * Every way parquet-mr fails on a file whose footer parsed is turned into INVALID_INPUT naming
+     * the file; {@link LmcException}s thrown by {@code consumer} pass through unchanged.
+     */
+    static void forEachRow(Path file, Configuration conf, MessageType schema, RowConsumer consumer, String... fields) {
+        String columns = String.join(", ", fields);
+        long row = 0;
+        try (ParquetReader<Group> reader = reader(file, conf, schema, fields)) {
+            for (Group g = reader.read(); g != null; g = reader.read()) {
+                consumer.accept(g, row++);
+            }
+        } catch (FileNotFoundException e) {
+            throw FileSystems.ioError(file.toString(), "cannot read column " + columns, e);
+        } catch (IOException | ParquetDecodingException e) {
+            // The footer parsed, so a failure while decoding pages is the file's content (Parquet reports a
+            // corrupt page header or a truncated chunk as IOException), as schema() treats the footer.
+            throw corrupt(file, columns, row, e.getMessage(), e);
+        } catch (LmcException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // parquet-mr's decoders fail on hostile bytes with assorted unchecked exceptions.
+            throw corrupt(file, columns, row, e.toString(), e);
+        } catch (OutOfMemoryError e) {
+            // parquet-mr sizes buffers from numbers in the file before checking them against the page
+            // (a page header's compressed size, a bit-packed run's group count), so a few corrupt bytes
+            // ask for gigabytes. That allocation fails alone and leaves the heap as it was; the fuzz
+            // regression seeds regression-oom-page-size and regression-oom-bitpacked-run are two such files.
+            throw corrupt(file, columns, row, "decoding row " + row + " asked for more memory than the heap has ("
+                    + (Runtime.getRuntime().maxMemory() >> 20) + " MiB): a corrupt size or run length in the file,"
+                    + " or a row too large for this heap", e);
+        }
+    }
+
+    private static LmcException corrupt(Path file, String columns, long row, String detail, Throwable cause) {
+        return new LmcException(dev.lmcmerge.config.ExitCode.INVALID_INPUT, file + ": corrupt Parquet data in column "
+                + columns + " at or after row " + row + " (" + detail + ")", cause);
+    }
+
     /** A record reader over {@code file} that materializes only the top-level {@code fields}. */
-    static ParquetReader<Group> reader(Path file, Configuration conf, MessageType schema, String... fields) {
+    private static ParquetReader<Group> reader(Path file, Configuration conf, MessageType schema, String... fields) {
         List<Type> projected = new ArrayList<>();
         for (String f : fields) {
             projected.add(schema.getType(f));

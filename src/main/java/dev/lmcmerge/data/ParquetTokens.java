@@ -1,13 +1,9 @@
 package dev.lmcmerge.data;
 
 import dev.lmcmerge.config.LmcException;
-import dev.lmcmerge.io.FileSystems;
-import java.io.IOException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
-import org.apache.parquet.hadoop.ParquetReader;
-import org.apache.parquet.io.ParquetDecodingException;
 import org.apache.parquet.schema.GroupType;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType;
@@ -37,24 +33,7 @@ final class ParquetTokens {
         MessageType schema = ParquetFiles.schema(file, conf);
         Type field = ParquetFiles.requireField(schema, COLUMN, "a list of int32 or int64 token ids", file);
         Layout layout = Layout.of(field, file);
-        long row = 0;
-        try (ParquetReader<Group> reader = ParquetFiles.reader(file, conf, schema, COLUMN)) {
-            for (Group g = reader.read(); g != null; g = reader.read()) {
-                layout.append(g, out, file, row++);
-            }
-        } catch (java.io.FileNotFoundException e) {
-            throw FileSystems.ioError(file.toString(), "cannot read column " + COLUMN, e);
-        } catch (IOException | ParquetDecodingException e) {
-            // The footer parsed, so a failure while decoding pages is the file's content (Parquet reports a
-            // corrupt page header or a truncated chunk as IOException), as ParquetFiles.schema treats the footer.
-            throw LmcException.invalidInput(file.toString(), "corrupt Parquet data in column " + COLUMN + ": " + e.getMessage());
-        } catch (LmcException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            // parquet-mr's decoders fail on hostile bytes with assorted unchecked exceptions.
-            throw new LmcException(dev.lmcmerge.config.ExitCode.INVALID_INPUT, file + ": corrupt Parquet data in column "
-                    + COLUMN + " (" + e + ")", e);
-        }
+        ParquetFiles.forEachRow(file, conf, schema, (g, row) -> layout.append(g, out, file, row), COLUMN);
     }
 
     /** How the ids sit inside the column's nesting, worked out once per file from its schema. */

@@ -127,6 +127,20 @@ class ImageDatasetTest {
     }
 
     @Test
+    void aPngHeaderClaimingTenGigapixelsIsRefusedBeforeDecoding() throws Exception {
+        byte[] bomb = png(RGB);
+        // IHDR's width and height sit at bytes 16..23, its CRC (over type and data) at 29..32.
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bomb);
+        b.putInt(16, 100_000).putInt(20, 100_000);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(bomb, 12, 17);
+        b.putInt(29, (int) crc.getValue());
+        LmcException e = assertThrows(LmcException.class, () -> ImageDecoder.pixels(bomb, ImagePreprocessing.defaults(2), "bomb.parquet, row 7"));
+        assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
+        assertTrue(e.getMessage().contains("bomb.parquet, row 7") && e.getMessage().contains("100000 x 100000"), e.getMessage());
+    }
+
+    @Test
     void aMissingLabelColumnIsInvalidInputNamingIt() throws Exception {
         Path f = dir.resolve("tokens.parquet");
         TestParquet.writeTokens(f, List.of(new long[] {1}), true);

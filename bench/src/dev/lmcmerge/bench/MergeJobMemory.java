@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.hadoop.conf.Configuration;
@@ -129,7 +130,13 @@ final class MergeJobMemory {
                 "-Dspark.master=local[1]",
                 "-cp", cp, "dev.lmcmerge.cli.Main", "merge", job.toString()));
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            // As bin/lmc and the submit/ wrappers set them (unless the environment has its own).
+            Map<String, String> env = pb.environment();
+            env.putIfAbsent("MALLOC_ARENA_MAX", "2");
+            env.putIfAbsent("MALLOC_MMAP_THRESHOLD_", "1048576");
+            env.putIfAbsent("MALLOC_TRIM_THRESHOLD_", "1048576");
+            Process p = pb.start();
             AtomicLong hwm = new AtomicLong();
             long started = System.nanoTime();
             Thread sampler = new Thread(() -> {

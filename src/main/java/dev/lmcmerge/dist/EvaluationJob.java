@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.lmcmerge.eval.Barrier;
 import dev.lmcmerge.model.Architecture;
 import dev.lmcmerge.model.Losses;
-import dev.lmcmerge.model.Weights;
+import dev.lmcmerge.model.PartwiseForward;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,8 +19,8 @@ import org.apache.spark.broadcast.Broadcast;
 /**
  * Barrier evaluation (DESIGN.md section 1, step 5): for one method, the held-out loss of the
  * merged model at every alpha of the grid, as one Spark job with a task per (alpha, data
- * partition). Each task takes both endpoints from the executor cache, interpolates once and runs
- * its sequences batch by batch; the driver adds up the loss sums and prediction counts, so the
+ * partition). Each task takes both endpoints' base forms from the executor cache and runs its
+ * sequences through the merged model made part by part ({@link PathParts}); the driver adds up the loss sums and prediction counts, so the
  * curve is the exact mean over the held-out tokens whatever the partitioning.
  */
 public final class EvaluationJob {
@@ -111,44 +111,41 @@ public final class EvaluationJob {
         public PartResult call(Part p) {
             FaultInjection.check("evaluate");
             EvalTokens t = tokens.value();
-            try (TaskScope ts = TaskScope.open(ctx); PathModels path = new PathModels(ctx, ends.value(), ts.manager())) {
+            try (TaskScope ts = TaskScope.open(ctx); PathParts path = new PathParts(ctx, ends.value(), ts.manager())) {
                 return evaluate(path, p, t, ts.manager());
             }
         }
     }
 
-    /** Loss sum and counts of the merged model at {@code p.alpha()} over sequences [from, to). */
-    static PartResult evaluate(PathModels path, Part p, EvalTokens t, NDManager m) {
-        Weights w = path.at(p.alpha());
-        Architecture arch = path.architectureAt(p.alpha());
-        double sum = 0;
-        long preds = 0;
-        for (int start = p.from(); start < p.to(); start += t.batchSize()) {
-            int rows = Math.min(t.batchSize(), p.to() - start);
-            try (NDManager s = m.newSubManager()) {
-                borrow(w, s);
-                NDArray ids = batch(s, t, start, rows);
-                NDArray logits = arch.forward(w, ids);
-                sum += Losses.causalLmSum(logits, ids).toType(DataType.FLOAT64, false).getDouble();
-                preds += Losses.predictedTokens(ids);
-            }
-        }
-        w.close();
-        long examples = p.to() - p.from();
-        return new PartResult(p.alphaIndex(), sum, preds, examples, examples * t.seqLen());
-    }
+    /** Hidden states kept per evaluation chunk (all its sequences pass each part together). */
+    static final long HIDDEN_BUDGET_BYTES = 256L << 20;
 
     /**
-     * Temporarily attaches every array of {@code w} to {@code scope}: DJL puts an op's result in
-     * its first operand's manager, so without this a forward pass would leave its activations in
-     * the weights' manager until the task ends.
+     * Loss sum and counts of the merged model at {@code p.alpha()} over sequences [from, to). The
+     * merged weights are made part by part ({@link PartwiseForward}): once per chunk of sequences
+     * whose hidden states fit {@link #HIDDEN_BUDGET_BYTES}, never as a whole model.
      */
-    static void borrow(Weights w, NDManager scope) {
-        for (NDArray a : w.asMap().values()) {
-            if (a.getManager() != scope) {
-                a.tempAttach(scope);
+    static PartResult evaluate(PathParts path, Part p, EvalTokens t, NDManager m) {
+        Architecture arch = path.architectureAt(p.alpha());
+        long perSequence = 4L * t.seqLen() * arch.config().hiddenSize();
+        int chunk = (int) Math.max(t.batchSize(), HIDDEN_BUDGET_BYTES / perSequence / t.batchSize() * t.batchSize());
+        double[] sum = {0};
+        long[] preds = {0};
+        for (int from = p.from(); from < p.to(); from += chunk) {
+            try (NDManager s = m.newSubManager()) {
+                List<NDArray> batches = new ArrayList<>();
+                for (int start = from; start < Math.min(p.to(), from + chunk); start += t.batchSize()) {
+                    batches.add(batch(s, t, start, Math.min(t.batchSize(), p.to() - start)));
+                }
+                PartwiseForward.run(arch, path.parts, (names, scope) -> path.at(p.alpha(), names, scope), batches, s,
+                        (b, logits, ids) -> {
+                            sum[0] += Losses.causalLmSum(logits, ids).toType(DataType.FLOAT64, false).getDouble();
+                            preds[0] += Losses.predictedTokens(ids);
+                        });
             }
         }
+        long examples = p.to() - p.from();
+        return new PartResult(p.alphaIndex(), sum[0], preds[0], examples, examples * t.seqLen());
     }
 
     /** Sequences [start, start + rows) as an int64 tensor [rows, T]. */

@@ -83,26 +83,34 @@ public final class ExecutorModels {
     /** The model as stored (float32), read from the store once per JVM. */
     public static ExecutorModelCache.Lease original(JobContext ctx, String side, NDManager scratch) {
         Info info = info(ctx, side);
-        return cache(ctx).acquire(originalKey(ctx, side), info.f32Bytes(), scratch, m -> {
-            try (HfCheckpoint ckpt = HfCheckpoint.open(ctx.location(side), ctx.hadoopConf())) {
-                Weights w = ModelLoader.load(ckpt, info.config(), m);
-                return untie(w, info, m);
-            } catch (IOException e) {
-                throw FileSystems.ioError(ctx.location(side), "cannot close checkpoint", e);
-            }
-        });
+        return cache(ctx).acquire(originalKey(ctx, side), info.f32Bytes(), scratch, m -> read(ctx, side, info, m));
     }
 
-    /** The canonical form, made once per JVM (from the cached stored form). */
+    /**
+     * The canonical form, made once per JVM: from the cached stored form if the cache holds it,
+     * else from the store directly, so the stored form is not cached for nothing (only naive
+     * interpolation and the self-checks need it).
+     */
     public static ExecutorModelCache.Lease canonical(JobContext ctx, String side, NDManager scratch) {
         Info info = info(ctx, side);
         return cache(ctx).acquire(canonicalKey(ctx, side), info.f32Bytes(), scratch, m -> {
+            if (!cache(ctx).contains(originalKey(ctx, side))) {
+                return copyInto(Canonicalizer.canonicalize(info.spec(), read(ctx, side, info, m)), m);
+            }
             try (ExecutorModelCache.Lease orig = original(ctx, side, scratch)) {
                 Weights w = orig.view(m);
                 Weights c = Canonicalizer.canonicalize(info.spec(), w);
                 return copyInto(c, m);
             }
         });
+    }
+
+    private static Weights read(JobContext ctx, String side, Info info, NDManager m) {
+        try (HfCheckpoint ckpt = HfCheckpoint.open(ctx.location(side), ctx.hadoopConf())) {
+            return untie(ModelLoader.load(ckpt, info.config(), m), info, m);
+        } catch (IOException e) {
+            throw FileSystems.ioError(ctx.location(side), "cannot close checkpoint", e);
+        }
     }
 
     /**

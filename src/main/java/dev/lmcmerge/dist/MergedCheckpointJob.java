@@ -205,12 +205,11 @@ public final class MergedCheckpointJob {
         @Override
         public Written call(Item item) {
             DType dt = DType.fromSafetensors(dtype, "merged checkpoint dtype");
-            try (TaskScope ts = TaskScope.open(ctx); PathModels path = new PathModels(ctx, ends.value(), ts.manager())) {
-                NDManager m = ts.manager();
+            try (TaskScope ts = TaskScope.open(ctx); PathParts path = new PathParts(ctx, ends.value(), ts.manager());
+                 CurrentPart current = new CurrentPart(path, item.names(), alpha, ts.manager())) {
                 List<TensorSource> sources = new ArrayList<>();
                 for (String name : item.names()) {
-                    NDArray a = path.a.get(name);
-                    sources.add(TensorSource.of(name, dt, a.getShape().getShape(), () -> lerp(path, name, m, dt)));
+                    sources.add(TensorSource.of(name, dt, path.shape(name), () -> current.bytes(name, dt)));
                 }
                 Configuration conf = ctx.hadoopConf();
                 Path file = new Path(item.file());
@@ -225,18 +224,50 @@ public final class MergedCheckpointJob {
                 return new Written(item.file(), bytes, eps);
             }
         }
+    }
 
-        private java.nio.ByteBuffer lerp(PathModels path, String name, NDManager m, DType dt) {
+    /**
+     * The merged weights of the part (embedding, block, head) that the writer is at: the writers
+     * ask for tensors in file order, which follows the model's, so each part is made once and
+     * freed when the writer moves on. Only the part's tensors this file holds are made.
+     */
+    private static final class CurrentPart implements AutoCloseable {
+        private final PathParts path;
+        private final List<String> fileNames;
+        private final double alpha;
+        private final NDManager manager;
+        private int index = -1;
+        private NDManager scope;
+        private Weights weights;
+
+        CurrentPart(PathParts path, List<String> fileNames, double alpha, NDManager manager) {
+            this.path = path;
+            this.fileNames = fileNames;
+            this.alpha = alpha;
+            this.manager = manager;
+        }
+
+        java.nio.ByteBuffer bytes(String name, DType dt) {
             // Called by the writers while the file is open, one tensor at a time (tests stop a datanode here).
             FaultInjection.check("merged-tensor");
-            try (NDManager s = m.newSubManager()) {
-                NDArray x = path.a.get(name);
-                NDArray y = path.b.get(name);
-                Weights one = new Weights(s, "tensor");
-                one.put("x", x).put("y", y);
-                EvaluationJob.borrow(one, s);
-                float[] v = x.mul(1 - alpha).add(y.mul(alpha)).toType(DataType.FLOAT32, false).toFloatArray();
-                return TensorBytes.fromFloats(v, dt);
+            int part = path.parts.partOf(name);
+            if (part != index) {
+                close();
+                List<String> names = new ArrayList<>(path.parts.part(part));
+                names.retainAll(fileNames);
+                scope = manager.newSubManager();
+                weights = path.at(alpha, names, scope);
+                index = part;
+            }
+            return TensorBytes.fromFloats(weights.get(name).toType(DataType.FLOAT32, false).toFloatArray(), dt);
+        }
+
+        @Override
+        public void close() {
+            if (scope != null) {
+                scope.close();
+                scope = null;
+                index = -1;
             }
         }
     }

@@ -42,10 +42,16 @@ final class OffHeapModel implements AutoCloseable {
 
     /**
      * Copies every tensor of {@code w} (as float32) into {@code buf}, which must hold
-     * {@link #bytesFor} of their shapes, and takes ownership of {@code buf}.
+     * {@link #bytesFor} of their shapes, and takes ownership of {@code buf}. Each array of
+     * {@code w} is closed once copied (the last time it appears, for an array under two names),
+     * so the loader's copy shrinks while the cached one grows instead of both being whole at once.
      */
     static OffHeapModel copyOf(Weights w, ArrowBuf buf) {
         Map<String, Slice> out = new LinkedHashMap<>();
+        Map<NDArray, Integer> uses = new java.util.IdentityHashMap<>();
+        for (NDArray a : w.asMap().values()) {
+            uses.merge(a, 1, Integer::sum);
+        }
         long offset = 0;
         for (Map.Entry<String, NDArray> e : w.asMap().entrySet()) {
             NDArray a = e.getValue();
@@ -60,6 +66,9 @@ final class OffHeapModel implements AutoCloseable {
             out.put(e.getKey(), new Slice(offset, f.getShape().getShape(), bytes));
             if (f != a) {
                 f.close();
+            }
+            if (uses.merge(a, -1, Integer::sum) == 0) {
+                a.close();
             }
             offset += bytes;
         }

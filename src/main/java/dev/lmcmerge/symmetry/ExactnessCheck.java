@@ -32,16 +32,8 @@ public final class ExactnessCheck {
      */
     public static double verifyPreserved(Architecture originalArch, Weights original, Architecture transformedArch,
                                          Weights transformed, NDArray input, double tolerance) {
-        double[] d = differenceAndScale(originalArch, original, transformedArch, transformed, input);
-        if (!(d[0] <= tolerance)) {
-            // The logits' magnitude tells float32 rounding (about 1e-7 of it per layer) from a broken transform.
-            throw new LmcException(ExitCode.FAILURE, "self-check failed for " + transformed.source()
-                    + ": max |logit difference| to " + original.source() + " is " + d[0] + ", above the tolerance "
-                    + tolerance + " (logits up to " + String.format(java.util.Locale.ROOT, "%.3g", d[1])
-                    + " in magnitude); the transformation does not preserve the model's function"
-                    + " (if the difference is float32 rounding of very large logits, raise lmc.check.tolerance)");
-        }
-        return d[0];
+        return check(differenceAndScale(originalArch, original, transformedArch, transformed, input), original.source(),
+                transformed.source(), tolerance);
     }
 
     /** Max |logits(original) - logits(transformed)| on {@code input}, in float64. */
@@ -59,9 +51,38 @@ public final class ExactnessCheck {
             a.attach(scope);
             NDArray b = transformedArch.forward(transformed, input);
             b.attach(scope);
-            NDArray a64 = a.toType(DataType.FLOAT64, false);
-            return new double[] {a64.sub(b.toType(DataType.FLOAT64, false)).abs().max().getDouble(),
-                a64.abs().max().getDouble()};
+            return differenceAndScale(a, b);
         }
+    }
+
+    private static double[] differenceAndScale(NDArray original, NDArray transformed) {
+        NDArray a64 = original.toType(DataType.FLOAT64, false);
+        return new double[] {a64.sub(transformed.toType(DataType.FLOAT64, false)).abs().max().getDouble(),
+            a64.abs().max().getDouble()};
+    }
+
+    /**
+     * As {@link #verifyPreserved(Architecture, Weights, Architecture, Weights, NDArray, double)}
+     * for logits already computed (e.g. by a forward pass that makes the transformed weights part
+     * by part).
+     *
+     * @param originalSource    what the original logits come from, for the message
+     * @param transformedSource what the transformed logits come from
+     */
+    public static double verifyLogits(NDArray originalLogits, String originalSource, NDArray transformedLogits,
+                                      String transformedSource, double tolerance) {
+        return check(differenceAndScale(originalLogits, transformedLogits), originalSource, transformedSource, tolerance);
+    }
+
+    private static double check(double[] d, String originalSource, String transformedSource, double tolerance) {
+        if (!(d[0] <= tolerance)) {
+            // The logits' magnitude tells float32 rounding (about 1e-7 of it per layer) from a broken transform.
+            throw new LmcException(ExitCode.FAILURE, "self-check failed for " + transformedSource
+                    + ": max |logit difference| to " + originalSource + " is " + d[0] + ", above the tolerance "
+                    + tolerance + " (logits up to " + String.format(java.util.Locale.ROOT, "%.3g", d[1])
+                    + " in magnitude); the transformation does not preserve the model's function"
+                    + " (if the difference is float32 rounding of very large logits, raise lmc.check.tolerance)");
+        }
+        return d[0];
     }
 }

@@ -74,6 +74,27 @@ class SubmitScriptsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"local.sh", "yarn.sh", "k8s.sh", "gpu.sh"})
+    void everyComputingJvmGetsMallocSettingsThatReturnFreedTensorsToTheSystem(String script) throws Exception {
+        SubmitLine s = dryRun(script, K8S, JOB_URI);
+        Map<String, String> expected = Map.of("MALLOC_ARENA_MAX", "2", "MALLOC_MMAP_THRESHOLD_", "1048576",
+                "MALLOC_TRIM_THRESHOLD_", "1048576");
+        expected.forEach((k, v) -> assertEquals(v, s.conf().get("spark.executorEnv." + k), k));
+        if (script.equals("local.sh")) {
+            expected.forEach((k, v) -> assertEquals(v, s.env().get(k), k));
+        }
+    }
+
+    @Test
+    void mallocSettingsAlreadyInTheEnvironmentWin() throws Exception {
+        Map<String, String> e = new HashMap<>(K8S);
+        e.put("MALLOC_ARENA_MAX", "4");
+        SubmitLine s = dryRun("yarn.sh", e, JOB_URI);
+        assertEquals("4", s.conf().get("spark.executorEnv.MALLOC_ARENA_MAX"));
+        assertEquals("4", s.conf().get("spark.yarn.appMasterEnv.MALLOC_ARENA_MAX"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"local.sh", "yarn.sh", "k8s.sh", "gpu.sh"})
     void lmcJarAndTaskCpusChangeWhatIsSubmitted(String script) throws Exception {
         Map<String, String> e = new HashMap<>(K8S);
         e.put("LMC_JAR", "hdfs:///apps/lmc-merge-0.1.jar");

@@ -1,0 +1,77 @@
+package dev.lmcmerge.symmetry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.lmcmerge.model.Architecture;
+import dev.lmcmerge.model.ModelParts;
+import dev.lmcmerge.model.PartwiseForward;
+import dev.lmcmerge.model.TensorSpec;
+import dev.lmcmerge.model.Weights;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.FieldSource;
+
+/**
+ * A model whose weights are made one part at a time (embedding, each block, head), here
+ * transformed part by part, gives the logits of the whole transformed model, for every family
+ * and several batches at once: what streamed evaluation, export and self-checks rely on.
+ */
+class PartwiseForwardTest {
+    private final NDManager manager = NDManager.newBaseManager();
+
+    @AfterEach
+    void close() {
+        manager.close();
+    }
+
+    @ParameterizedTest
+    @FieldSource("dev.lmcmerge.symmetry.TinyModels#FAMILIES")
+    void transformingPartByPartGivesTheWholeTransformedModelsLogits(String family) {
+        Architecture arch = TinyModels.tinyArchitecture(family);
+        TransformSpec spec = TransformSpec.forArchitecture(arch);
+        Weights canonical = Canonicalizer.canonicalize(spec, TinyModels.randomWeights(arch, 5, manager));
+        Transform t = Transform.random(spec, SlotGroup.all(), 6, manager);
+        Weights whole = TransformEngine.apply(spec, t, canonical);
+        List<NDArray> batches = List.of(TinyModels.input(arch, manager, 1), TinyModels.input(arch, manager, 2));
+        Architecture scaled = new dev.lmcmerge.align.EpsScaledArchitectures(arch).forFactor(t.epsScale());
+        List<Double> diffs = new ArrayList<>();
+        int[] parts = {0};
+
+        PartwiseForward.run(scaled, ModelParts.of(arch, canonical::has), (names, scope) -> {
+            parts[0]++;
+            Weights view = new Weights(scope, "view");
+            names.forEach(n -> view.put(n, canonical.get(n)));
+            return TransformEngine.apply(spec, t, view, names);
+        }, batches, manager, (b, logits, input) -> diffs.add(
+                TinyModels.maxAbsDiff(scaled.forward(whole, batches.get(b)), logits)));
+
+        assertEquals(arch.config().numLayers() + 2, parts[0], "each part made once for both batches");
+        assertEquals(2, diffs.size());
+        for (double d : diffs) {
+            assertTrue(d <= 1e-5, family + ": max |logit difference| " + d);
+        }
+    }
+
+    @Test
+    void partsHoldEveryTensorOnceInForwardOrder() {
+        Architecture arch = TinyModels.tinyArchitecture("llama");
+        ModelParts parts = ModelParts.of(arch, n -> true);
+        List<String> all = new ArrayList<>();
+        for (int i = 0; i < arch.config().numLayers() + 2; i++) {
+            for (String n : parts.part(i)) {
+                assertEquals(i, parts.partOf(n), n);
+                all.add(n);
+            }
+        }
+        assertEquals(arch.tensors().stream().map(TensorSpec::name).sorted().toList(), all.stream().sorted().toList());
+        assertTrue(parts.embed().contains("model.embed_tokens.weight"), parts.embed().toString());
+        assertTrue(parts.block(0).stream().allMatch(n -> n.startsWith("model.layers.0.")), parts.block(0).toString());
+        assertTrue(parts.head().contains("model.norm.weight"), parts.head().toString());
+    }
+}

@@ -269,6 +269,14 @@ public record ModelConfig(
         positive(where, "head dimension", headDim);
         positive(where, "intermediate size", intermediateSize);
         positive(where, "output size (vocab_size or labels)", outputSize());
+        // Far above any published model, far below what would make the tensor table itself a
+        // denial of service (the fuzzer's config of 9.7 million layers took minutes to tabulate).
+        atMost(where, "number of layers", numLayers, MAX_LAYERS);
+        atMost(where, "hidden size", hiddenSize, MAX_WIDTH);
+        atMost(where, "number of attention heads", numHeads, MAX_WIDTH);
+        atMost(where, "head dimension", headDim, MAX_WIDTH);
+        atMost(where, "intermediate size", intermediateSize, MAX_WIDTH);
+        atMost(where, "output size (vocab_size or labels)", outputSize(), MAX_OUTPUTS);
         if (numHeads % numKvHeads != 0) {
             throw LmcException.invalidInput(where, "num_attention_heads " + numHeads
                     + " is not a multiple of num_key_value_heads " + numKvHeads);
@@ -293,6 +301,20 @@ public record ModelConfig(
         }
         if (family == Family.VIT) {
             positive(where, "num_channels", numChannels);
+        }
+    }
+
+    /** Largest accepted {@code num_hidden_layers}. */
+    public static final int MAX_LAYERS = 4096;
+    /** Largest accepted hidden size, head count, head dimension and intermediate size. */
+    public static final int MAX_WIDTH = 1 << 20;
+    /** Largest accepted vocabulary (or label) count. */
+    public static final int MAX_OUTPUTS = 1 << 24;
+
+    private static void atMost(String where, String what, int v, int max) {
+        if (v > max) {
+            throw LmcException.invalidInput(where, what + " is " + v + "; at most " + max
+                    + " is accepted (larger than any supported model: is the config corrupt?)");
         }
     }
 

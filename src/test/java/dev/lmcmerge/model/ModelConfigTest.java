@@ -147,6 +147,15 @@ class ModelConfigTest {
     }
 
     @Test
+    void dimensionsBeyondAnySupportedModelAreInvalidInputBeforeTheTensorTableIsBuilt() {
+        LmcException layers = invalid(llama().put("num_hidden_layers", 9_700_000));
+        assertTrue(layers.getMessage().contains(WHERE) && layers.getMessage().contains("number of layers is 9700000; at most 4096"),
+                layers.getMessage());
+        assertTrue(invalid(llama().put("vocab_size", 1 << 25)).getMessage().contains("at most 16777216"));
+        assertTrue(invalid(llama().put("intermediate_size", (1 << 20) + 1)).getMessage().contains("intermediate size"));
+    }
+
+    @Test
     void kvHeadsMustDivideHeads() {
         assertTrue(invalid(llama().put("num_key_value_heads", 3)).getMessage().contains("num_key_value_heads"));
     }

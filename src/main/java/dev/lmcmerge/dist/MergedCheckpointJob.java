@@ -9,7 +9,6 @@ import dev.lmcmerge.io.DType;
 import dev.lmcmerge.io.FileSystems;
 import dev.lmcmerge.io.SafetensorsWriter;
 import dev.lmcmerge.io.ShardPlan;
-import dev.lmcmerge.io.TensorBytes;
 import dev.lmcmerge.io.TensorInfo;
 import dev.lmcmerge.io.TensorSource;
 import dev.lmcmerge.model.Weights;
@@ -209,7 +208,7 @@ public final class MergedCheckpointJob {
                  CurrentPart current = new CurrentPart(path, item.names(), alpha, ts.manager())) {
                 List<TensorSource> sources = new ArrayList<>();
                 for (String name : item.names()) {
-                    sources.add(TensorSource.of(name, dt, path.shape(name), () -> current.bytes(name, dt)));
+                    sources.add(TensorSource.ofFloats(name, dt, path.shape(name), () -> current.values(name)));
                 }
                 Configuration conf = ctx.hadoopConf();
                 Path file = new Path(item.file());
@@ -247,7 +246,7 @@ public final class MergedCheckpointJob {
             this.manager = manager;
         }
 
-        java.nio.ByteBuffer bytes(String name, DType dt) {
+        float[] values(String name) {
             // Called by the writers while the file is open, one tensor at a time (tests stop a datanode here).
             FaultInjection.check("merged-tensor");
             int part = path.parts.partOf(name);
@@ -259,7 +258,7 @@ public final class MergedCheckpointJob {
                 weights = path.at(alpha, names, scope);
                 index = part;
             }
-            return TensorBytes.fromFloats(weights.get(name).toType(DataType.FLOAT32, false).toFloatArray(), dt);
+            return weights.get(name).toType(DataType.FLOAT32, false).toFloatArray();
         }
 
         @Override

@@ -68,29 +68,41 @@ public final class TensorBytes {
         }
         ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(values.length, dtype.byteSize()))
                 .order(ByteOrder.LITTLE_ENDIAN);
+        encode(values, 0, values.length, dtype, b);
+        b.position(0);
+        return b;
+    }
+
+    /**
+     * Encodes {@code values[from, from + count)} in a floating dtype into {@code dst} at its
+     * position (little-endian; F16 and BF16 round to nearest even) and advances it: lets a writer
+     * encode a large tensor chunk by chunk into one reused buffer.
+     */
+    public static void encode(float[] values, int from, int count, DType dtype, ByteBuffer dst) {
+        ByteBuffer b = dst.order(ByteOrder.LITTLE_ENDIAN);
+        int to = from + count;
         switch (dtype) {
-            case F32 -> b.asFloatBuffer().put(values);
+            case F32 -> {
+                b.asFloatBuffer().put(values, from, count);
+                b.position(b.position() + 4 * count);
+            }
             case F64 -> {
-                var d = b.asDoubleBuffer();
-                for (float v : values) {
-                    d.put(v);
+                for (int i = from; i < to; i++) {
+                    b.putDouble(values[i]);
                 }
             }
             case F16 -> {
-                var s = b.asShortBuffer();
-                for (float v : values) {
-                    s.put(floatToF16(v));
+                for (int i = from; i < to; i++) {
+                    b.putShort(floatToF16(values[i]));
                 }
             }
             case BF16 -> {
-                var s = b.asShortBuffer();
-                for (float v : values) {
-                    s.put(floatToBf16(v));
+                for (int i = from; i < to; i++) {
+                    b.putShort(floatToBf16(values[i]));
                 }
             }
-            default -> throw new AssertionError(dtype);
+            default -> throw new IllegalArgumentException("cannot encode floats as " + dtype);
         }
-        return b;
     }
 
     /** Encodes longs as little-endian I64. */

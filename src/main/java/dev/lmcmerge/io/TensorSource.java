@@ -45,7 +45,42 @@ public interface TensorSource {
             throw new IllegalArgumentException("tensor '" + name + "': " + values.length
                     + " values for shape of " + info.numel() + " elements");
         }
-        return of(name, dtype, shape, () -> TensorBytes.fromFloats(values, dtype));
+        return ofFloats(name, dtype, shape, () -> values);
+    }
+
+    /**
+     * Float values made when the writer gets to the tensor, stored as {@code dtype}: encoded
+     * chunk by chunk into one {@link #CHUNK}-byte buffer, not into a second whole-tensor copy.
+     */
+    static TensorSource ofFloats(String name, DType dtype, long[] shape, Supplier<float[]> values) {
+        TensorInfo info = TensorInfo.of(name, dtype, shape);
+        if (!dtype.isFloating()) {
+            throw new IllegalArgumentException("tensor '" + name + "': cannot encode floats as " + dtype);
+        }
+        return new TensorSource() {
+            @Override
+            public TensorInfo info() {
+                return info;
+            }
+
+            @Override
+            public void writeTo(OutputStream out) throws IOException {
+                float[] v = values.get();
+                if (v.length != info.numel()) {
+                    throw new IllegalStateException("tensor '" + name + "': " + v.length + " values for shape of "
+                            + info.numel() + " elements");
+                }
+                int per = CHUNK / dtype.byteSize();
+                byte[] chunk = new byte[(int) Math.min(CHUNK, Math.max(1, info.byteLength()))];
+                ByteBuffer b = ByteBuffer.wrap(chunk);
+                for (int from = 0; from < v.length; from += per) {
+                    int n = Math.min(per, v.length - from);
+                    b.clear();
+                    TensorBytes.encode(v, from, n, dtype, b);
+                    out.write(chunk, 0, n * dtype.byteSize());
+                }
+            }
+        };
     }
 
     /** Int64 values. */

@@ -2,6 +2,7 @@ package dev.lmcmerge.dist;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.lmcmerge.eval.ProgressMeter;
 import dev.lmcmerge.io.FileSystems;
 import dev.lmcmerge.io.HfCheckpoint;
 import dev.lmcmerge.model.Architecture;
@@ -107,7 +108,14 @@ public final class ExecutorModels {
 
     private static Weights read(JobContext ctx, String side, Info info, NDManager m) {
         try (HfCheckpoint ckpt = HfCheckpoint.open(ctx.location(side), ctx.hadoopConf())) {
-            return untie(ModelLoader.load(ckpt, info.config(), m), info, m);
+            // Progress goes to the executor's stdout (the console in local mode, the executor log on a cluster).
+            java.io.PrintWriter out = new java.io.PrintWriter(System.out, true);
+            ProgressMeter meter = new ProgressMeter(out, "executor: reading model " + side.toUpperCase(java.util.Locale.ROOT)
+                    + " (" + ctx.location(side) + ")", info.architecture().tensors().stream()
+                    .filter(t -> ckpt.tensors().containsKey(t.name())).count(), "MB").items("tensors");
+            Weights w = ModelLoader.load(ckpt, info.config(), m, (name, bytes) -> meter.step(bytes / 1_000_000));
+            meter.finish();
+            return untie(w, info, m);
         } catch (IOException e) {
             throw FileSystems.ioError(ctx.location(side), "cannot close checkpoint", e);
         }

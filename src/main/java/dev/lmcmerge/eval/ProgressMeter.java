@@ -18,6 +18,7 @@ public final class ProgressMeter {
     private final String label;
     private final long total;
     private final String unit;
+    private String items = "batches";
     private final LongSupplier clock;
     private final long delayNanos;
     private final long start;
@@ -48,6 +49,12 @@ public final class ProgressMeter {
         this.start = clock.getAsLong();
     }
 
+    /** Names what the steps are in the printed lines ("batches" unless set), e.g. "tensors"; returns this meter. */
+    public ProgressMeter items(String name) {
+        this.items = name;
+        return this;
+    }
+
     /** Records one finished step that processed {@code stepUnits} units; may print a line. */
     public void step(long stepUnits) {
         done++;
@@ -75,7 +82,7 @@ public final class ProgressMeter {
         double seconds = (now - start) / 1e9;
         double rate = seconds > 0 ? units / seconds : 0;
         String eta = done > 0 && done < total ? ", ETA " + clock((long) (seconds / done * (total - done))) : "";
-        err.printf(Locale.ROOT, "%s: %d/%d batches, %.0f %s/s, %s elapsed%s%n", label, done, total, rate, unit,
+        err.printf(Locale.ROOT, "%s: %d/%d %s, %.0f %s/s, %s elapsed%s%n", label, done, total, items, rate, unit,
                 clock((long) seconds), eta);
         err.flush();
         printed = true;

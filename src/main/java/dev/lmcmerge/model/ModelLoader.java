@@ -75,6 +75,15 @@ public final class ModelLoader {
      *                      than expected, an integer dtype, or a NaN / infinite value
      */
     public static Weights load(HfCheckpoint ckpt, ModelConfig cfg, NDManager manager) {
+        return load(ckpt, cfg, manager, (name, bytes) -> { });
+    }
+
+    /**
+     * As {@link #load(HfCheckpoint, ModelConfig, NDManager)}, telling {@code onTensor} each
+     * tensor read and its stored bytes (for progress on a billion-parameter load).
+     */
+    public static Weights load(HfCheckpoint ckpt, ModelConfig cfg, NDManager manager,
+                               java.util.function.ObjLongConsumer<String> onTensor) {
         Architecture arch = Architectures.of(cfg);
         String where = ckpt.folder().toString();
         checkPresentAndShaped(ckpt, arch.tensors(), where);
@@ -84,6 +93,7 @@ public final class ModelLoader {
                 continue;
             }
             w.put(spec.name(), read(ckpt, spec, manager, where));
+            onTensor.accept(spec.name(), ckpt.tensors().get(spec.name()).byteLength());
         }
         for (TensorSpec spec : arch.tensors()) {
             if (spec.tied() && !w.has(spec.name())) {

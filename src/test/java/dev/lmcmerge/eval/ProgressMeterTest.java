@@ -27,6 +27,17 @@ class ProgressMeterTest {
     }
 
     @Test
+    void theStepsCanBeNamedForWhatTheyAre() {
+        StringWriter s = new StringWriter();
+        AtomicLong now = new AtomicLong();
+        ProgressMeter m = new ProgressMeter(new PrintWriter(s), "reading model A", 148, "MB", now::get, 2 * SECOND)
+                .items("tensors");
+        now.addAndGet(3 * SECOND);
+        m.step(300);
+        assertTrue(s.toString().startsWith("reading model A: 1/148 tensors, 100 MB/s, 0:03 elapsed, ETA "), s.toString());
+    }
+
+    @Test
     void quickRunsPrintNothing() {
         StringWriter s = new StringWriter();
         AtomicLong now = new AtomicLong();

@@ -81,6 +81,19 @@ class ModelLoaderTest {
     }
 
     @Test
+    void loadingReportsEachTensorReadWithItsStoredBytes() throws Exception {
+        String folder = write("progress", GPT2, l -> l);
+        java.util.Map<String, Long> seen = new java.util.LinkedHashMap<>();
+        try (NDManager m = NDManager.newBaseManager();
+             dev.lmcmerge.io.HfCheckpoint ckpt = dev.lmcmerge.io.HfCheckpoint.open(folder, new org.apache.hadoop.conf.Configuration())) {
+            ModelLoader.load(ckpt, ModelLoader.config(ckpt), m, seen::put);
+            assertEquals(ckpt.tensors().keySet().stream().sorted().toList(), // the fixture holds no unused buffers
+                    seen.keySet().stream().sorted().toList());
+            seen.forEach((name, bytes) -> assertEquals(ckpt.tensors().get(name).byteLength(), bytes, name));
+        }
+    }
+
+    @Test
     void missingTensorIsInvalidInputNamingIt() {
         String name = "transformer.h.0.mlp.c_fc.bias";
         LmcException e = invalid(write("missing", GPT2, l -> replace(l, name, null)));

@@ -37,7 +37,8 @@ import java.util.Set;
  * of both sides (A's residual rotation anchored, as with {@code dual-anchor = residual-a}).
  *
  * <p>FLOPs counted as useful: the model's matmuls forward and backward (3 x forward) plus the
- * transforms' own products (each side's residual rotation and head maps applied forward; their
+ * transforms' own products (each side's residual rotation, on the token embedding only for the
+ * rows the batch uses, and head maps applied forward; their
  * parameter gradients backward). Block streaming's recomputed forward is not counted: it is
  * overhead the ratio shows. Also measured in the same run, for the profile: the plain forward of
  * one model on the same batch, and one no-graph apply of both sides' transforms.
@@ -93,7 +94,10 @@ final class DualStep {
         ModelConfig c = s.cfg();
         double model = 3 * ForwardThroughput.flopsPerToken(c, s.seq()) * s.tokens();
         double d = c.hiddenSize();
-        double residual = 2 * d * residualElements(spec, arch); // O^T X for every residual axis, one side
+        // O^T X for every residual axis, one side; the token table only for the rows a batch uses
+        // (at most one per token: InterpolationPath transforms E[rows], not E).
+        double tableRows = Math.min(s.tokens(), c.vocabSize());
+        double residual = 2 * d * (residualElements(spec, arch) - (double) c.vocabSize() * d + tableRows * d);
         double heads = c.numLayers() * 8.0 * c.headDim() * d * d; // q, k, v rows and o columns, one side
         double transforms = 2 * (residual + heads) // forward, both sides
                 + residual // backward: gradient of B's rotation (A's is anchored)

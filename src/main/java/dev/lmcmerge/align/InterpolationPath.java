@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.lmcmerge.model.Architecture;
 import dev.lmcmerge.model.Losses;
 import dev.lmcmerge.model.TensorSpec;
+import dev.lmcmerge.model.TokenRows;
 import dev.lmcmerge.model.Weights;
 import dev.lmcmerge.symmetry.AxisRule;
 import dev.lmcmerge.symmetry.Interpolation;
@@ -37,7 +38,8 @@ import java.util.Set;
  * block L-1 .. 0 recomputes that one block with a graph on (its input, the block's slot
  * parameters, the global residual parameters), injects the upstream gradient g as the backward
  * of sum(output * g), reads off the input's gradient for the block before, and finally does the
- * same for the embedding. Because the interpolated weights depend on the parameters, each part's
+ * same for the embedding (its token table made for just the batch's distinct tokens,
+ * {@link TokenRows}). Because the interpolated weights depend on the parameters, each part's
  * weights are materialized from (canonical A part, canonical B part, parameters) inside that
  * part's graph. Per-block parameters get their gradient from one block; the global residual
  * parameters sum theirs over every part. Peak memory: the weights, the L+1 block inputs and one
@@ -261,15 +263,22 @@ public final class InterpolationPath implements AutoCloseable {
      */
     private Weights part(List<String> names, double alpha, Map<String, NDArray> leavesA, Map<String, NDArray> leavesB,
                          NDManager scope) {
-        Weights wa = side(a, names, leavesA, scope);
-        Weights wb = side(b, names, leavesB, scope);
+        return part(names, alpha, leavesA, leavesB, null, scope);
+    }
+
+    /** As above; with {@code rows}, the token embedding is made for just those rows (see {@link TokenRows}). */
+    private Weights part(List<String> names, double alpha, Map<String, NDArray> leavesA, Map<String, NDArray> leavesB,
+                         TokenRows rows, NDManager scope) {
+        Weights wa = side(a, names, leavesA, rows, scope);
+        Weights wb = side(b, names, leavesB, rows, scope);
         return Interpolation.lerp(wa, wb, alpha);
     }
 
-    private Weights side(Side s, List<String> names, Map<String, NDArray> leaves, NDManager scope) {
+    private Weights side(Side s, List<String> names, Map<String, NDArray> leaves, TokenRows rows, NDManager scope) {
         Weights view = new Weights(scope, s.canonical.source());
+        String table = archs.base().tokenEmbedding();
         for (String n : names) {
-            view.put(n, s.canonical.get(n));
+            view.put(n, rows != null && n.equals(table) ? rows.select(s.canonical.get(n)) : s.canonical.get(n));
         }
         Map<String, NDArray> p = new LinkedHashMap<>(s.params);
         p.putAll(leaves);
@@ -353,8 +362,9 @@ public final class InterpolationPath implements AutoCloseable {
             NDArray[] inputs = new NDArray[layers + 1];
             try (NDManager s = step.newSubManager()) {
                 ids.tempAttach(s);
-                Weights w = part(embedTensors, alpha, Map.of(), Map.of(), s);
-                NDArray h = arch.embed(w, ids);
+                TokenRows rows = tokenRows(ids, s);
+                Weights w = part(embedTensors, alpha, Map.of(), Map.of(), rows, s);
+                NDArray h = arch.embed(w, rows == null ? ids : rows.renumbered());
                 h.attach(step);
                 inputs[0] = h;
             }
@@ -396,20 +406,22 @@ public final class InterpolationPath implements AutoCloseable {
                     try (NDManager s = step.newSubManager()) {
                         Map<String, NDArray> la = leaves(a, slotsOf(names, a), s);
                         Map<String, NDArray> lb = leaves(b, slotsOf(names, b), s);
+                        if (la.isEmpty() && lb.isEmpty() && input == null) {
+                            return; // nothing upstream of the embedding learns
+                        }
                         NDArray hin = null;
                         NDArray result;
-                        Weights w = part(names, alpha, la, lb, s);
                         if (input != null) {
+                            Weights w = part(names, alpha, la, lb, s);
                             hin = input.duplicate();
                             hin.attach(s);
                             hin.setRequiresGradient(true);
                             result = arch.block(layer, w, hin);
                         } else {
                             ids.tempAttach(s);
-                            result = arch.embed(w, ids);
-                        }
-                        if (la.isEmpty() && lb.isEmpty() && hin == null) {
-                            return; // nothing upstream of the embedding learns
+                            TokenRows rows = tokenRows(ids, s);
+                            Weights w = part(names, alpha, la, lb, rows, s);
+                            result = arch.embed(w, rows == null ? ids : rows.renumbered());
                         }
                         c.backward(result.mul(upstream[0]).sum());
                         accumulate(la, gradA, out);
@@ -427,6 +439,11 @@ public final class InterpolationPath implements AutoCloseable {
         fillZeros(a, gradA, out);
         fillZeros(b, gradB, out);
         return new Gradients(loss[0], gradA, gradB, out);
+    }
+
+    /** The batch's distinct tokens, when the architecture looks ids up in a token table. */
+    private TokenRows tokenRows(NDArray ids, NDManager scope) {
+        return archs.base().tokenEmbedding() == null ? null : TokenRows.of(ids, scope);
     }
 
     /** The same loss and gradients from one graph over the whole model (reference for tests and tiny models). */

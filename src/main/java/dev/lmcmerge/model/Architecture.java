@@ -25,6 +25,16 @@ public interface Architecture {
      */
     NDArray embed(Weights w, NDArray input);
 
+    /**
+     * The tensor {@link #embed} looks token ids up in (one row per vocabulary entry), or null
+     * when the input is not token ids (ViT). Since the lookup only selects rows, a caller may pass
+     * {@link #embed} a table of just the rows a batch uses, with the ids renumbered into it
+     * ({@link TokenRows}): transforming 10^3 rows instead of 5 x 10^4.
+     */
+    default String tokenEmbedding() {
+        return null;
+    }
+
     /** Block {@code layer} (0-based): hidden [B, T, d] to hidden [B, T, d]. */
     NDArray block(int layer, Weights w, NDArray hidden);
 

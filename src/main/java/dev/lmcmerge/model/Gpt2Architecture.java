@@ -57,6 +57,11 @@ public final class Gpt2Architecture extends AbstractArchitecture {
     }
 
     @Override
+    public String tokenEmbedding() {
+        return EMBED;
+    }
+
+    @Override
     public NDArray embed(Weights w, NDArray ids) {
         return Nn.scoped(ids.getManager(), () -> {
             checkTokenIds(ids, cfg.maxPositions());

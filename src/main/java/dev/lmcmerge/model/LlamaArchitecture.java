@@ -64,6 +64,11 @@ public final class LlamaArchitecture extends AbstractArchitecture {
     }
 
     @Override
+    public String tokenEmbedding() {
+        return EMBED;
+    }
+
+    @Override
     public NDArray embed(Weights w, NDArray ids) {
         return Nn.scoped(ids.getManager(), () -> {
             checkTokenIds(ids, 0);

@@ -137,7 +137,7 @@ public final class EvaluationJob {
                 for (int start = from; start < Math.min(p.to(), from + chunk); start += t.batchSize()) {
                     batches.add(batch(s, t, start, Math.min(t.batchSize(), p.to() - start)));
                 }
-                PartwiseForward.run(arch, path.parts, (names, scope) -> path.at(p.alpha(), names, scope), batches, s,
+                PartwiseForward.run(arch, path.parts, path.sourceAt(p.alpha()), batches, s,
                         (b, logits, ids) -> {
                             sum[0] += Losses.causalLmSum(logits, ids).toType(DataType.FLOAT64, false).getDouble();
                             preds[0] += Losses.predictedTokens(ids);

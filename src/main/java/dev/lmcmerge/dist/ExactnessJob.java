@@ -76,7 +76,7 @@ public final class ExactnessJob {
                 NDArray expected = info.architecture().forward(original, ids);
                 String what = "model " + item.side().toUpperCase() + " (" + ctx.location(item.side()) + "), " + item.label();
                 double[] diff = {0};
-                PartwiseForward.run(arch, ModelParts.of(info.architecture(), original::has), transformed::part,
+                PartwiseForward.run(arch, ModelParts.of(info.architecture(), original::has), transformed,
                         List.of(ids), m, (b, logits, input) -> diff[0] = ExactnessCheck.verifyLogits(expected,
                                 original.source(), logits, what, tolerance));
                 return new Outcome(item.side(), item.label(), diff[0]);

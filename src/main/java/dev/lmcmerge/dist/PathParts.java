@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDManager;
 import dev.lmcmerge.align.EpsScaledArchitectures;
 import dev.lmcmerge.model.Architecture;
 import dev.lmcmerge.model.ModelParts;
+import dev.lmcmerge.model.PartwiseForward;
+import dev.lmcmerge.model.TokenRows;
 import dev.lmcmerge.model.Weights;
 import dev.lmcmerge.symmetry.Interpolation;
 import java.util.ArrayList;
@@ -46,6 +48,21 @@ final class PathParts implements AutoCloseable {
     /** (1 - alpha) A + alpha B for the tensors {@code names}, new arrays in {@code scope}. */
     Weights at(double alpha, List<String> names, NDManager scope) {
         return Interpolation.lerp(a.part(names, scope), b.part(names, scope), alpha);
+    }
+
+    /** The part source of the merged model at {@code alpha} for {@link PartwiseForward}. */
+    PartwiseForward.PartSource sourceAt(double alpha) {
+        return new PartwiseForward.PartSource() {
+            @Override
+            public Weights part(List<String> names, NDManager scope) {
+                return at(alpha, names, scope);
+            }
+
+            @Override
+            public Weights part(List<String> names, TokenRows rows, NDManager scope, String table) {
+                return Interpolation.lerp(a.part(names, rows, scope, table), b.part(names, rows, scope, table), alpha);
+            }
+        };
     }
 
     /** The shape of tensor {@code name} (the same on both sides). */

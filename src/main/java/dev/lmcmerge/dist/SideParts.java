@@ -1,6 +1,8 @@
 package dev.lmcmerge.dist;
 
 import ai.djl.ndarray.NDManager;
+import dev.lmcmerge.model.PartwiseForward;
+import dev.lmcmerge.model.TokenRows;
 import dev.lmcmerge.model.Weights;
 import dev.lmcmerge.symmetry.Transform;
 import dev.lmcmerge.symmetry.TransformEngine;
@@ -14,7 +16,7 @@ import java.util.Map;
  * under a chain of transforms that is applied to just the tensors asked for, so the transformed
  * model is never whole in memory.
  */
-final class SideParts {
+final class SideParts implements PartwiseForward.PartSource {
     private final TransformSpec spec;
     private final Weights base;
     private final List<Transform> chain;
@@ -36,10 +38,20 @@ final class SideParts {
     }
 
     /** The tensors {@code names} under the chain; new arrays live in {@code scope}. */
-    Weights part(List<String> names, NDManager scope) {
+    @Override
+    public Weights part(List<String> names, NDManager scope) {
+        return part(names, null, scope, null);
+    }
+
+    /**
+     * As {@link #part(List, NDManager)}, the token embedding {@code table} made for just
+     * {@code rows} (the transforms act on each of its rows alone).
+     */
+    @Override
+    public Weights part(List<String> names, TokenRows rows, NDManager scope, String table) {
         Weights w = new Weights(scope, base.source());
         for (String n : names) {
-            w.put(n, base.get(n));
+            w.put(n, rows != null && n.equals(table) ? rows.select(base.get(n)) : base.get(n));
         }
         for (Transform t : chain) {
             w = TransformEngine.apply(spec, t, w, names);

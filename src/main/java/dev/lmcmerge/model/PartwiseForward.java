@@ -1,6 +1,7 @@
 package dev.lmcmerge.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import java.util.List;
 
@@ -18,6 +19,18 @@ public final class PartwiseForward {
     @FunctionalInterface
     public interface PartSource {
         Weights part(List<String> names, NDManager scope);
+
+        /**
+         * The tensors {@code names} with the token embedding made for just {@code rows} (see
+         * {@link TokenRows}); by default the whole table, selected afterwards.
+         */
+        default Weights part(List<String> names, TokenRows rows, NDManager scope, String table) {
+            Weights w = part(names, scope);
+            if (w.has(table)) {
+                w.put(table, rows.select(w.get(table)));
+            }
+            return w;
+        }
     }
 
     /** Receives each batch's logits (valid only during the call) with its input. */
@@ -43,12 +56,23 @@ public final class PartwiseForward {
             int n = inputs.size();
             NDArray[] hidden = new NDArray[n];
             try (NDManager s = run.newSubManager()) {
-                Weights w = source.part(parts.embed(), s);
+                // Token ids: the table is made for the rows the batches use (TokenRows), all batches at once.
+                String table = arch.tokenEmbedding();
+                TokenRows rows = table == null ? null : TokenRows.of(NDArrays.concat(flat(inputs)), s);
+                Weights w = rows == null ? source.part(parts.embed(), s) : source.part(parts.embed(), rows, s, table);
+                long offset = 0;
                 for (int b = 0; b < n; b++) {
                     try (NDManager sb = s.newSubManager()) {
                         borrow(w, sb);
-                        inputs.get(b).tempAttach(sb);
-                        hidden[b] = arch.embed(w, inputs.get(b));
+                        NDArray in = inputs.get(b);
+                        in.tempAttach(sb);
+                        NDArray ids = in;
+                        if (rows != null) {
+                            long size = in.getShape().size();
+                            ids = rows.renumbered().get(offset + ":" + (offset + size)).reshape(in.getShape());
+                            offset += size;
+                        }
+                        hidden[b] = arch.embed(w, ids);
                         hidden[b].attach(run);
                     }
                 }
@@ -79,6 +103,15 @@ public final class PartwiseForward {
                 }
             }
         }
+    }
+
+    /** Each input flattened to one dimension (views sharing its manager). */
+    private static ai.djl.ndarray.NDList flat(List<NDArray> inputs) {
+        ai.djl.ndarray.NDList out = new ai.djl.ndarray.NDList();
+        for (NDArray in : inputs) {
+            out.add(in.reshape(-1));
+        }
+        return out;
     }
 
     /**

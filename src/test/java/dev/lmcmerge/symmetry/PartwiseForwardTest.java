@@ -58,6 +58,49 @@ class PartwiseForwardTest {
         }
     }
 
+    @ParameterizedTest
+    @FieldSource("dev.lmcmerge.symmetry.TinyModels#FAMILIES")
+    void transformingOnlyTheTokenRowsTheBatchesUseGivesTheSameLogits(String family) {
+        Architecture arch = TinyModels.tinyArchitecture(family);
+        TransformSpec spec = TransformSpec.forArchitecture(arch);
+        Weights canonical = Canonicalizer.canonicalize(spec, TinyModels.randomWeights(arch, 8, manager));
+        Transform t = Transform.random(spec, SlotGroup.all(), 9, manager);
+        Weights whole = TransformEngine.apply(spec, t, canonical);
+        List<NDArray> batches = List.of(TinyModels.input(arch, manager, 3), TinyModels.input(arch, manager, 4));
+        Architecture scaled = new dev.lmcmerge.align.EpsScaledArchitectures(arch).forFactor(t.epsScale());
+        long[] tableRows = {-1};
+        PartwiseForward.PartSource source = new PartwiseForward.PartSource() {
+            @Override
+            public Weights part(List<String> names, NDManager scope) {
+                Weights view = new Weights(scope, "view");
+                names.forEach(n -> view.put(n, canonical.get(n)));
+                return TransformEngine.apply(spec, t, view, names);
+            }
+
+            @Override
+            public Weights part(List<String> names, dev.lmcmerge.model.TokenRows rows, NDManager scope, String table) {
+                Weights view = new Weights(scope, "rows");
+                names.forEach(n -> view.put(n, n.equals(table) ? rows.select(canonical.get(n)) : canonical.get(n)));
+                tableRows[0] = view.get(table).getShape().get(0);
+                return TransformEngine.apply(spec, t, view, names);
+            }
+        };
+        List<Double> diffs = new ArrayList<>();
+
+        PartwiseForward.run(scaled, ModelParts.of(arch, canonical::has), source, batches, manager,
+                (b, logits, input) -> diffs.add(TinyModels.maxAbsDiff(scaled.forward(whole, batches.get(b)), logits)));
+
+        if (arch.tokenEmbedding() != null) {
+            assertTrue(tableRows[0] > 0 && tableRows[0] <= 32 && tableRows[0] < arch.config().vocabSize(),
+                    "token rows made: " + tableRows[0]);
+        } else {
+            assertEquals(-1, tableRows[0], "no token table for " + family);
+        }
+        for (double d : diffs) {
+            assertTrue(d <= 1e-5, family + ": max |logit difference| " + d);
+        }
+    }
+
     @Test
     void partsHoldEveryTensorOnceInForwardOrder() {
         Architecture arch = TinyModels.tinyArchitecture("llama");

@@ -24,7 +24,17 @@ public interface TensorSource {
 
     /** A tensor whose bytes (little-endian, exactly the byte length) come from {@code bytes} when needed. */
     static TensorSource of(String name, DType dtype, long[] shape, Supplier<ByteBuffer> bytes) {
-        TensorInfo info = TensorInfo.of(name, dtype, shape);
+        return of(TensorInfo.of(name, dtype, shape), out -> writeBuffer(bytes.get(), out));
+    }
+
+    /** Writes a tensor's bytes to a stream. */
+    @FunctionalInterface
+    interface BytesWriter {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /** The tensor {@code info} whose bytes {@code writer} writes. */
+    static TensorSource of(TensorInfo info, BytesWriter writer) {
         return new TensorSource() {
             @Override
             public TensorInfo info() {
@@ -33,7 +43,7 @@ public interface TensorSource {
 
             @Override
             public void writeTo(OutputStream out) throws IOException {
-                writeBuffer(bytes.get(), out);
+                writer.writeTo(out);
             }
         };
     }
@@ -57,30 +67,22 @@ public interface TensorSource {
         if (!dtype.isFloating()) {
             throw new IllegalArgumentException("tensor '" + name + "': cannot encode floats as " + dtype);
         }
-        return new TensorSource() {
-            @Override
-            public TensorInfo info() {
-                return info;
+        return of(info, out -> {
+            float[] v = values.get();
+            if (v.length != info.numel()) {
+                throw new IllegalStateException("tensor '" + name + "': " + v.length + " values for shape of "
+                        + info.numel() + " elements");
             }
-
-            @Override
-            public void writeTo(OutputStream out) throws IOException {
-                float[] v = values.get();
-                if (v.length != info.numel()) {
-                    throw new IllegalStateException("tensor '" + name + "': " + v.length + " values for shape of "
-                            + info.numel() + " elements");
-                }
-                int per = CHUNK / dtype.byteSize();
-                byte[] chunk = new byte[(int) Math.min(CHUNK, Math.max(1, info.byteLength()))];
-                ByteBuffer b = ByteBuffer.wrap(chunk);
-                for (int from = 0; from < v.length; from += per) {
-                    int n = Math.min(per, v.length - from);
-                    b.clear();
-                    TensorBytes.encode(v, from, n, dtype, b);
-                    out.write(chunk, 0, n * dtype.byteSize());
-                }
+            int per = CHUNK / dtype.byteSize();
+            byte[] chunk = new byte[(int) Math.min(CHUNK, Math.max(1, info.byteLength()))];
+            ByteBuffer b = ByteBuffer.wrap(chunk);
+            for (int from = 0; from < v.length; from += per) {
+                int n = Math.min(per, v.length - from);
+                b.clear();
+                TensorBytes.encode(v, from, n, dtype, b);
+                out.write(chunk, 0, n * dtype.byteSize());
             }
-        };
+        });
     }
 
     /** Int64 values. */
@@ -102,23 +104,15 @@ public interface TensorSource {
     static TensorSource copyOf(SafetensorsReader reader, String name, String newName) {
         TensorInfo src = reader.info(name);
         TensorInfo info = TensorInfo.of(newName, src.dtype(), src.shape());
-        return new TensorSource() {
-            @Override
-            public TensorInfo info() {
-                return info;
-            }
-
-            @Override
-            public void writeTo(OutputStream out) throws IOException {
-                try (InputStream in = reader.openStream(name)) {
-                    byte[] buf = new byte[(int) Math.min(CHUNK, Math.max(1, info.byteLength()))];
-                    int n;
-                    while ((n = in.read(buf, 0, buf.length)) > 0) {
-                        out.write(buf, 0, n);
-                    }
+        return of(info, out -> {
+            try (InputStream in = reader.openStream(name)) {
+                byte[] buf = new byte[(int) Math.min(CHUNK, Math.max(1, info.byteLength()))];
+                int n;
+                while ((n = in.read(buf, 0, buf.length)) > 0) {
+                    out.write(buf, 0, n);
                 }
             }
-        };
+        });
     }
 
     /** Writes the remaining bytes of {@code b} without disturbing its position. */

@@ -33,13 +33,14 @@ class PartwiseForwardTest {
     @ParameterizedTest
     @FieldSource("dev.lmcmerge.symmetry.TinyModels#FAMILIES")
     void transformingPartByPartGivesTheWholeTransformedModelsLogits(String family) {
-        Architecture arch = TinyModels.tinyArchitecture(family);
-        TransformSpec spec = TransformSpec.forArchitecture(arch);
-        Weights canonical = Canonicalizer.canonicalize(spec, TinyModels.randomWeights(arch, 5, manager));
-        Transform t = Transform.random(spec, SlotGroup.all(), 6, manager);
-        Weights whole = TransformEngine.apply(spec, t, canonical);
-        List<NDArray> batches = List.of(TinyModels.input(arch, manager, 1), TinyModels.input(arch, manager, 2));
-        Architecture scaled = new dev.lmcmerge.align.EpsScaledArchitectures(arch).forFactor(t.epsScale());
+        Case c = new Case(family, 5, manager);
+        Architecture arch = c.arch;
+        TransformSpec spec = c.spec;
+        Weights canonical = c.canonical;
+        Transform t = c.t;
+        Weights whole = c.whole;
+        List<NDArray> batches = c.batches;
+        Architecture scaled = c.scaled;
         List<Double> diffs = new ArrayList<>();
         int[] parts = {0};
 
@@ -61,13 +62,14 @@ class PartwiseForwardTest {
     @ParameterizedTest
     @FieldSource("dev.lmcmerge.symmetry.TinyModels#FAMILIES")
     void transformingOnlyTheTokenRowsTheBatchesUseGivesTheSameLogits(String family) {
-        Architecture arch = TinyModels.tinyArchitecture(family);
-        TransformSpec spec = TransformSpec.forArchitecture(arch);
-        Weights canonical = Canonicalizer.canonicalize(spec, TinyModels.randomWeights(arch, 8, manager));
-        Transform t = Transform.random(spec, SlotGroup.all(), 9, manager);
-        Weights whole = TransformEngine.apply(spec, t, canonical);
-        List<NDArray> batches = List.of(TinyModels.input(arch, manager, 3), TinyModels.input(arch, manager, 4));
-        Architecture scaled = new dev.lmcmerge.align.EpsScaledArchitectures(arch).forFactor(t.epsScale());
+        Case c = new Case(family, 8, manager);
+        Architecture arch = c.arch;
+        TransformSpec spec = c.spec;
+        Weights canonical = c.canonical;
+        Transform t = c.t;
+        Weights whole = c.whole;
+        List<NDArray> batches = c.batches;
+        Architecture scaled = c.scaled;
         long[] tableRows = {-1};
         PartwiseForward.PartSource source = new PartwiseForward.PartSource() {
             @Override
@@ -98,6 +100,27 @@ class PartwiseForwardTest {
         }
         for (double d : diffs) {
             assertTrue(d <= 1e-5, family + ": max |logit difference| " + d);
+        }
+    }
+
+    /** A tiny model of {@code family}, canonical, a random transform of every group, it applied whole, two batches. */
+    private static final class Case {
+        final Architecture arch;
+        final TransformSpec spec;
+        final Weights canonical;
+        final Transform t;
+        final Weights whole;
+        final List<NDArray> batches;
+        final Architecture scaled;
+
+        Case(String family, long seed, NDManager manager) {
+            arch = TinyModels.tinyArchitecture(family);
+            spec = TransformSpec.forArchitecture(arch);
+            canonical = Canonicalizer.canonicalize(spec, TinyModels.randomWeights(arch, seed, manager));
+            t = Transform.random(spec, SlotGroup.all(), seed + 1, manager);
+            whole = TransformEngine.apply(spec, t, canonical);
+            batches = List.of(TinyModels.input(arch, manager, seed + 2), TinyModels.input(arch, manager, seed + 3));
+            scaled = new dev.lmcmerge.align.EpsScaledArchitectures(arch).forFactor(t.epsScale());
         }
     }
 

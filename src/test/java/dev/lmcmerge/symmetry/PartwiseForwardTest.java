@@ -34,25 +34,18 @@ class PartwiseForwardTest {
     @FieldSource("dev.lmcmerge.symmetry.TinyModels#FAMILIES")
     void transformingPartByPartGivesTheWholeTransformedModelsLogits(String family) {
         Case c = new Case(family, 5, manager);
-        Architecture arch = c.arch;
-        TransformSpec spec = c.spec;
-        Weights canonical = c.canonical;
-        Transform t = c.t;
-        Weights whole = c.whole;
-        List<NDArray> batches = c.batches;
-        Architecture scaled = c.scaled;
         List<Double> diffs = new ArrayList<>();
         int[] parts = {0};
 
-        PartwiseForward.run(scaled, ModelParts.of(arch, canonical::has), (names, scope) -> {
+        PartwiseForward.run(c.scaled, ModelParts.of(c.arch, c.canonical::has), (names, scope) -> {
             parts[0]++;
             Weights view = new Weights(scope, "view");
-            names.forEach(n -> view.put(n, canonical.get(n)));
-            return TransformEngine.apply(spec, t, view, names);
-        }, batches, manager, (b, logits, input) -> diffs.add(
-                TinyModels.maxAbsDiff(scaled.forward(whole, batches.get(b)), logits)));
+            names.forEach(n -> view.put(n, c.canonical.get(n)));
+            return TransformEngine.apply(c.spec, c.t, view, names);
+        }, c.batches, manager, (b, logits, input) -> diffs.add(
+                TinyModels.maxAbsDiff(c.scaled.forward(c.whole, c.batches.get(b)), logits)));
 
-        assertEquals(arch.config().numLayers() + 2, parts[0], "each part made once for both batches");
+        assertEquals(c.arch.config().numLayers() + 2, parts[0], "each part made once for both batches");
         assertEquals(2, diffs.size());
         for (double d : diffs) {
             assertTrue(d <= 1e-5, family + ": max |logit difference| " + d);
@@ -63,37 +56,30 @@ class PartwiseForwardTest {
     @FieldSource("dev.lmcmerge.symmetry.TinyModels#FAMILIES")
     void transformingOnlyTheTokenRowsTheBatchesUseGivesTheSameLogits(String family) {
         Case c = new Case(family, 8, manager);
-        Architecture arch = c.arch;
-        TransformSpec spec = c.spec;
-        Weights canonical = c.canonical;
-        Transform t = c.t;
-        Weights whole = c.whole;
-        List<NDArray> batches = c.batches;
-        Architecture scaled = c.scaled;
         long[] tableRows = {-1};
         PartwiseForward.PartSource source = new PartwiseForward.PartSource() {
             @Override
             public Weights part(List<String> names, NDManager scope) {
                 Weights view = new Weights(scope, "view");
-                names.forEach(n -> view.put(n, canonical.get(n)));
-                return TransformEngine.apply(spec, t, view, names);
+                names.forEach(n -> view.put(n, c.canonical.get(n)));
+                return TransformEngine.apply(c.spec, c.t, view, names);
             }
 
             @Override
             public Weights part(List<String> names, dev.lmcmerge.model.TokenRows rows, NDManager scope, String table) {
                 Weights view = new Weights(scope, "rows");
-                names.forEach(n -> view.put(n, n.equals(table) ? rows.select(canonical.get(n)) : canonical.get(n)));
+                names.forEach(n -> view.put(n, n.equals(table) ? rows.select(c.canonical.get(n)) : c.canonical.get(n)));
                 tableRows[0] = view.get(table).getShape().get(0);
-                return TransformEngine.apply(spec, t, view, names);
+                return TransformEngine.apply(c.spec, c.t, view, names);
             }
         };
         List<Double> diffs = new ArrayList<>();
 
-        PartwiseForward.run(scaled, ModelParts.of(arch, canonical::has), source, batches, manager,
-                (b, logits, input) -> diffs.add(TinyModels.maxAbsDiff(scaled.forward(whole, batches.get(b)), logits)));
+        PartwiseForward.run(c.scaled, ModelParts.of(c.arch, c.canonical::has), source, c.batches, manager,
+                (b, logits, input) -> diffs.add(TinyModels.maxAbsDiff(c.scaled.forward(c.whole, c.batches.get(b)), logits)));
 
-        if (arch.tokenEmbedding() != null) {
-            assertTrue(tableRows[0] > 0 && tableRows[0] <= 32 && tableRows[0] < arch.config().vocabSize(),
+        if (c.arch.tokenEmbedding() != null) {
+            assertTrue(tableRows[0] > 0 && tableRows[0] <= 32 && tableRows[0] < c.arch.config().vocabSize(),
                     "token rows made: " + tableRows[0]);
         } else {
             assertEquals(-1, tableRows[0], "no token table for " + family);

@@ -31,10 +31,22 @@ public final class ExactnessJob {
      *
      * @param label what is checked, for the message (e.g. "canonical form", "weight-matching transform")
      */
-    public record Item(String side, String label, List<Map<String, FloatTensor>> chain) implements Serializable {}
+    public record Item(String side, String label, List<Map<String, FloatTensor>> chain, FloatTensor storedLogits)
+            implements Serializable {
+        /** A check against the stored model's logits computed in the task (from the stored weights). */
+        public Item(String side, String label, List<Map<String, FloatTensor>> chain) {
+            this(side, label, chain, null);
+        }
+    }
 
-    /** A passed check. */
-    public record Outcome(String side, String label, double maxDifference) implements Serializable {}
+    /**
+     * A passed check.
+     *
+     * @param storedLogits the stored model's logits on the check's tokens, so later checks of the
+     *                     same side need not hold the stored weights
+     */
+    public record Outcome(String side, String label, double maxDifference, FloatTensor storedLogits)
+            implements Serializable {}
 
     /**
      * Runs the checks, one task each, on {@code tokens} (one sequence).
@@ -61,25 +73,34 @@ public final class ExactnessJob {
         @Override
         public Outcome call(Item item) {
             // The transformed form is made part by part from the canonical one (SideParts), as
-            // evaluation and export make it, so the check covers what they will use.
+            // evaluation and export make it, so the check covers what they will use. The stored
+            // model's logits are computed once per side and then passed in by the driver.
             try (TaskScope ts = TaskScope.open(ctx);
-                 ExecutorModelCache.Lease lo = ExecutorModels.original(ctx, item.side(), ts.manager());
                  ExecutorModelCache.Lease lc = ExecutorModels.canonical(ctx, item.side(), ts.manager())) {
                 NDManager m = ts.manager();
                 ExecutorModels.Info info = ExecutorModels.info(ctx, item.side());
-                Weights original = lo.view(m);
-                SideParts transformed = new SideParts(info.spec(), lc.view(m),
+                NDArray ids = m.create(tokens, new Shape(1, tokens.length));
+                FloatTensor stored = item.storedLogits() != null ? item.storedLogits() : storedLogits(item.side(), ids, m);
+                NDArray expected = m.create(stored.values(), new Shape(stored.shape()));
+                Weights canonical = lc.view(m);
+                SideParts transformed = new SideParts(info.spec(), canonical,
                         SideParts.transforms(ctx, info, item.chain(), m));
                 double eps = ExecutorModels.epsScale(ctx, item.side(), item.chain(), m);
                 Architecture arch = new EpsScaledArchitectures(info.architecture()).forFactor(eps);
-                NDArray ids = m.create(tokens, new Shape(1, tokens.length));
-                NDArray expected = info.architecture().forward(original, ids);
                 String what = "model " + item.side().toUpperCase() + " (" + ctx.location(item.side()) + "), " + item.label();
+                String storedName = "model " + item.side().toUpperCase() + " (" + ctx.location(item.side()) + ") as stored";
                 double[] diff = {0};
-                PartwiseForward.run(arch, ModelParts.of(info.architecture(), original::has), transformed,
+                PartwiseForward.run(arch, ModelParts.of(info.architecture(), canonical::has), transformed,
                         List.of(ids), m, (b, logits, input) -> diff[0] = ExactnessCheck.verifyLogits(expected,
-                                original.source(), logits, what, tolerance));
-                return new Outcome(item.side(), item.label(), diff[0]);
+                                storedName, logits, what, tolerance));
+                return new Outcome(item.side(), item.label(), diff[0], stored);
+            }
+        }
+
+        private FloatTensor storedLogits(String side, NDArray ids, NDManager m) {
+            try (ExecutorModelCache.Lease lo = ExecutorModels.original(ctx, side, m)) {
+                NDArray logits = ExecutorModels.info(ctx, side).architecture().forward(lo.view(m), ids);
+                return new FloatTensor(logits.getShape().getShape(), logits.toFloatArray());
             }
         }
     }

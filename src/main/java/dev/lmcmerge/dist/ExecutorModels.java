@@ -93,6 +93,7 @@ public final class ExecutorModels {
      * interpolation and the self-checks need it).
      */
     public static ExecutorModelCache.Lease canonical(JobContext ctx, String side, NDManager scratch) {
+        dropStoredFormsIfDone(ctx);
         Info info = info(ctx, side);
         return cache(ctx).acquire(canonicalKey(ctx, side), info.f32Bytes(), scratch, m -> {
             if (!cache(ctx).contains(originalKey(ctx, side))) {
@@ -141,6 +142,13 @@ public final class ExecutorModels {
                 return copyInto(TransformEngine.apply(info.spec(), t, c), m);
             }
         });
+    }
+
+    /** Once no task needs the stored forms any more, frees them (idle entries only) before making anything else. */
+    private static void dropStoredFormsIfDone(JobContext ctx) {
+        if (!ctx.storedForms()) {
+            cache(ctx).evictPrefix(ctx.scope() + "|original|");
+        }
     }
 
     /** The norm eps factor of a chain: the product of its transforms' c^2 (1 without residual scales). */

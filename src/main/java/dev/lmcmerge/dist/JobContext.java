@@ -29,10 +29,12 @@ import org.apache.hadoop.conf.Configuration;
  * @param hadoop     {@code fs.s3a.*} properties for every file system the tasks open (secret)
  * @param scope      what cached weights belong to (the run attempt): a later run in the same JVM
  *                   reads the checkpoints again, in case they changed in between
+ * @param storedForms false once no later task needs the models as stored (after the first
+ *                   self-check and the naive curve): executors then drop them from their caches
  */
 public record JobContext(String modelA, String modelB, String orthogonal, List<String> groups,
                          ComputeConfig.Device device, int threads, long cacheLimit, Map<String, String> hadoop,
-                         String scope) implements Serializable {
+                         String scope, boolean storedForms) implements Serializable {
 
     public JobContext {
         groups = List.copyOf(groups);
@@ -49,7 +51,7 @@ public record JobContext(String modelA, String modelB, String orthogonal, List<S
         Map<String, String> hadoop = new LinkedHashMap<>(sparkHadoopSettings(sparkConf));
         hadoop.putAll(base.hadoop());
         return new JobContext(base.modelA(), base.modelB(), base.orthogonal(), base.groups(), base.device(),
-                base.threads(), base.cacheLimit(), hadoop, base.scope());
+                base.threads(), base.cacheLimit(), hadoop, base.scope(), true);
     }
 
     /** {@code spark.hadoop.K = V} entries of a Spark configuration as {@code K = V}. */
@@ -70,7 +72,12 @@ public record JobContext(String modelA, String modelB, String orthogonal, List<S
         }
         return new JobContext(plan.modelA().location(), plan.modelB().location(),
                 job.align().orthogonal().name(), groups, job.compute().device(), job.compute().threads().orElse(0),
-                job.compute().cacheSizeBytes().orElse(0L), job.hadoopProperties(), scope);
+                job.compute().cacheSizeBytes().orElse(0L), job.hadoopProperties(), scope, true);
+    }
+
+    /** This context for the tasks after the last use of the stored forms (see {@code storedForms}). */
+    public JobContext withoutStoredForms() {
+        return new JobContext(modelA, modelB, orthogonal, groups, device, threads, cacheLimit, hadoop, scope, false);
     }
 
     /** The compute settings as configured. */

@@ -103,15 +103,44 @@ public final class MergeJob {
                                    RunCommitter committer, RunRecord record, Configuration conf, PrintWriter out) {
         JobConfig job = plan.job();
         AlignConfig align = job.align();
-        JobContext ctx = JobContext.of(plan, layout.runId() + "-" + layout.attempt(), sc.getConf());
+        JobContext first = JobContext.of(plan, layout.runId() + "-" + layout.attempt(), sc.getConf());
         String runId = layout.runId();
         boolean resume = job.output().mode() == OutputConfig.Mode.RESUME;
         long[] checkTokens = checkTokens(plan.data().eval(), job.check().tokens());
 
         // 1. Self-check of the canonical forms (each executor reads and canonicalizes its models here).
-        record.phase("self-check", () -> reportChecks(out, ExactnessJob.run(sc, ctx, List.of(
-                new ExactnessJob.Item("a", "canonical form", List.of()),
-                new ExactnessJob.Item("b", "canonical form", List.of())), checkTokens, job.check().tolerance())));
+        //    The stored models' logits are kept, so later checks need not hold the stored weights.
+        Map<String, FloatTensor> storedLogits = new LinkedHashMap<>();
+        record.phase("self-check", () -> {
+            List<ExactnessJob.Outcome> o = ExactnessJob.run(sc, first, List.of(
+                    new ExactnessJob.Item("a", "canonical form", List.of()),
+                    new ExactnessJob.Item("b", "canonical form", List.of())), checkTokens, job.check().tolerance());
+            o.forEach(x -> storedLogits.put(x.side(), x.storedLogits()));
+            reportChecks(out, o);
+        });
+
+        // The held-out tokens every evaluation task reads.
+        TokenDataset eval = plan.data().eval();
+        int evalSeqs = plan.data().evalSequences();
+        int[] evalTokens = new int[evalSeqs * eval.seqLen()];
+        for (int i = 0; i < evalSeqs; i++) {
+            long[] row = eval.row(i);
+            for (int t = 0; t < row.length; t++) {
+                evalTokens[i * eval.seqLen() + t] = (int) row[t];
+            }
+        }
+        Broadcast<EvaluationJob.EvalTokens> tokens = sc.broadcast(
+                new EvaluationJob.EvalTokens(evalTokens, eval.seqLen(), plan.data().batchSize()));
+
+        // The naive curve is the only other use of the stored forms: evaluated now, after which
+        // the executors drop the stored forms (JobContext.storedForms) and hold canonical ones only.
+        Map<String, EvaluationJob.Curve> early = new LinkedHashMap<>();
+        if (plan.methods().contains(Method.NAIVE)) {
+            Endpoints naive = Endpoints.stored();
+            early.put(naive.method(), record.phase("evaluate " + naive.method(),
+                    () -> EvaluationJob.run(sc, first, naive, plan.alphas(), plan.data(), tokens)));
+        }
+        JobContext ctx = first.withoutStoredForms();
 
         // 2. Matching: weight matching (no data) and activation matching, when a method or the
         //    learned methods' starting point needs them; each checked before it is used.
@@ -127,7 +156,7 @@ public final class MergeJob {
             f.put("distance_after", wm.distanceAfter());
             f.put("rounds", wm.rounds());
             matchedB = wm.paramsB();
-            check(sc, ctx, record, out, job, checkTokens, "weight-matching transform", matchedB);
+            check(sc, ctx, record, out, job, checkTokens, storedLogits.get("b"), "weight-matching transform", matchedB);
         }
         Map<String, FloatTensor> activationB = null;
         if (plan.methods().contains(Method.ACTIVATION_MATCHING)
@@ -136,7 +165,7 @@ public final class MergeJob {
                     () -> ActivationMatchingJob.run(sc, ctx, plan.data().train(), plan.data().batchSize()));
             out.println("activation matching: done on " + Math.min(ActivationMatchingJob.BATCHES,
                     plan.data().train().numBatches(plan.data().batchSize())) + " training batches");
-            check(sc, ctx, record, out, job, checkTokens, "activation-matching transform", activationB);
+            check(sc, ctx, record, out, job, checkTokens, storedLogits.get("b"), "activation-matching transform", activationB);
         }
 
         // 3. The methods' endpoints; learned matching starts from B's matched form.
@@ -163,29 +192,19 @@ public final class MergeJob {
                     Endpoints e = new Endpoints(name, false, m == Method.DUAL ? List.of(r.paramsA()) : List.of(),
                             chainB);
                     record.phase("self-check", () -> reportChecks(out, ExactnessJob.run(sc, ctx, List.of(
-                            new ExactnessJob.Item("a", name + " transform", e.chainA()),
-                            new ExactnessJob.Item("b", name + " transform", e.chainB())), checkTokens,
-                            job.check().tolerance())));
+                            new ExactnessJob.Item("a", name + " transform", e.chainA(), storedLogits.get("a")),
+                            new ExactnessJob.Item("b", name + " transform", e.chainB(), storedLogits.get("b"))),
+                            checkTokens, job.check().tolerance())));
                     ends.put(m, e);
                 }
             }
         }
 
-        // 4. Barrier curves on the held-out split.
-        TokenDataset eval = plan.data().eval();
-        int evalSeqs = plan.data().evalSequences();
-        int[] evalTokens = new int[evalSeqs * eval.seqLen()];
-        for (int i = 0; i < evalSeqs; i++) {
-            long[] row = eval.row(i);
-            for (int t = 0; t < row.length; t++) {
-                evalTokens[i * eval.seqLen() + t] = (int) row[t];
-            }
-        }
-        Broadcast<EvaluationJob.EvalTokens> tokens = sc.broadcast(
-                new EvaluationJob.EvalTokens(evalTokens, eval.seqLen(), plan.data().batchSize()));
+        // 4. Barrier curves on the held-out split (the naive one was evaluated first).
         List<EvaluationJob.Curve> curves = new ArrayList<>();
         for (Endpoints e : ends.values()) {
-            curves.add(record.phase("evaluate " + e.method(),
+            EvaluationJob.Curve done = early.get(e.method());
+            curves.add(done != null ? done : record.phase("evaluate " + e.method(),
                     () -> EvaluationJob.run(sc, ctx, e, plan.alphas(), plan.data(), tokens)));
         }
         tokens.destroy();
@@ -214,9 +233,9 @@ public final class MergeJob {
 
     /** Runs the self-check of model B transformed by {@code params}. */
     private static void check(JavaSparkContext sc, JobContext ctx, RunRecord record, PrintWriter out, JobConfig job,
-                              long[] tokens, String label, Map<String, FloatTensor> params) {
+                              long[] tokens, FloatTensor storedLogitsB, String label, Map<String, FloatTensor> params) {
         record.phase("self-check", () -> reportChecks(out, ExactnessJob.run(sc, ctx, List.of(
-                new ExactnessJob.Item("b", label, List.of(params))), tokens, job.check().tolerance())));
+                new ExactnessJob.Item("b", label, List.of(params), storedLogitsB)), tokens, job.check().tolerance())));
     }
 
     /** Identity parameters of every learned slot (where learning starts; made on the driver). */

@@ -59,6 +59,39 @@ public final class TensorBytes {
     }
 
     /**
+     * Widens elements {@code [from, from + count)} of little-endian floating-point {@code bytes}
+     * to float32 into {@code dst} at its position (exactly for F16 and BF16): lets a loader
+     * convert a tensor chunk by chunk into a reused off-heap buffer instead of a whole float[].
+     */
+    public static void decodeInto(ByteBuffer bytes, DType dtype, int from, int count, java.nio.FloatBuffer dst) {
+        ByteBuffer b = bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        int to = from + count;
+        switch (dtype) {
+            case F32 -> {
+                for (int i = from; i < to; i++) {
+                    dst.put(b.getFloat(4 * i));
+                }
+            }
+            case F64 -> {
+                for (int i = from; i < to; i++) {
+                    dst.put((float) b.getDouble(8 * i));
+                }
+            }
+            case F16 -> {
+                for (int i = from; i < to; i++) {
+                    dst.put(f16ToFloat(b.getShort(2 * i)));
+                }
+            }
+            case BF16 -> {
+                for (int i = from; i < to; i++) {
+                    dst.put(bf16ToFloat(b.getShort(2 * i)));
+                }
+            }
+            default -> throw new IllegalArgumentException("cannot decode " + dtype + " as floats");
+        }
+    }
+
+    /**
      * Encodes floats in a floating dtype, little-endian (F16 and BF16 round to nearest even).
      * The buffer is on the heap, positioned at 0.
      */

@@ -1,6 +1,9 @@
 package dev.lmcmerge.model;
 
 import ai.djl.ndarray.NDArray;
+import dev.lmcmerge.io.TensorBytes;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -161,9 +164,44 @@ public final class ModelLoader {
             checkFinite(bytes.asFloatBuffer(), spec.name(), where);
             return libtorchOwned(manager.create(bytes, shape, DataType.FLOAT32));
         }
-        float[] values = ckpt.readFloat32(spec.name());
-        checkFinite(FloatBuffer.wrap(values), spec.name(), where);
-        return libtorchOwned(manager.create(values, shape));
+        return widened(ckpt.read(spec.name()), info, shape, manager, spec.name(), where, CHUNK);
+    }
+
+    /** Elements widened per chunk (16 MiB of float32). */
+    private static final int CHUNK = 1 << 22;
+
+    /**
+     * A half-precision (or F64) tensor as float32 in libtorch: widened chunk by chunk into one
+     * reused off-heap buffer and copied into libtorch, never as a whole float[] on the Java heap
+     * (a 0.4 GB embedding of a 1B model would otherwise be a humongous heap array per load).
+     */
+    static NDArray widened(ByteBuffer raw, TensorInfo info, Shape shape, NDManager manager, String name,
+                           String where, int chunkElements) {
+        int n = Math.toIntExact(info.numel());
+        ByteBuffer chunk = ByteBuffer.allocateDirect(4 * Math.min(chunkElements, Math.max(1, n)))
+                .order(ByteOrder.nativeOrder());
+        NDList parts = new NDList();
+        try {
+            for (int from = 0; from < n || parts.isEmpty(); from += chunkElements) {
+                int count = Math.min(chunkElements, n - from);
+                chunk.clear();
+                FloatBuffer f = chunk.asFloatBuffer();
+                TensorBytes.decodeInto(raw, info.dtype(), from, count, f);
+                f.flip();
+                checkFinite(f, from, name, where);
+                chunk.limit(4 * count);
+                parts.add(libtorchOwned(manager.create(chunk, new Shape(count), DataType.FLOAT32)));
+            }
+            NDArray flat = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts);
+            NDArray out = flat.reshape(shape);
+            if (parts.size() > 1) {
+                parts.close();
+            }
+            return out;
+        } catch (RuntimeException e) {
+            parts.close();
+            throw e;
+        }
     }
 
     /**
@@ -179,12 +217,17 @@ public final class ModelLoader {
     }
 
     private static void checkFinite(FloatBuffer values, String name, String where) {
+        checkFinite(values, 0, name, where);
+    }
+
+    /** {@code values} are the tensor's elements from flat index {@code offset} on. */
+    private static void checkFinite(FloatBuffer values, long offset, String name, String where) {
         int n = values.remaining();
         for (int i = 0; i < n; i++) {
             float v = values.get(i);
             if (!Float.isFinite(v)) {
-                throw LmcException.invalidInput(where, "tensor '" + name + "' holds " + v + " at flat index " + i
-                        + "; expected finite weights");
+                throw LmcException.invalidInput(where, "tensor '" + name + "' holds " + v + " at flat index "
+                        + (offset + i) + "; expected finite weights");
             }
         }
     }

@@ -121,6 +121,29 @@ class ModelLoaderTest {
     }
 
     @Test
+    void nonFiniteHalfPrecisionWeightIsInvalidInputNamingTheTensorAndIndex() {
+        String name = "gpt_neox.layers.0.attention.dense.weight";
+        float[] v = FixtureWeights.values(name, new long[] {16, 16});
+        v[201] = Float.NEGATIVE_INFINITY;
+        TensorSource bad = TensorSource.ofFloats(name, new long[] {16, 16}, v, DType.BF16);
+        LmcException e = invalid(write("inf-bf16", NEOX, l -> replace(l, name, bad)));
+        assertTrue(e.getMessage().contains(name) && e.getMessage().contains("-Infinity at flat index 201"), e.getMessage());
+    }
+
+    @Test
+    void halfPrecisionTensorsWidenedInSeveralChunksEqualTheExactWidening() {
+        float[] v = FixtureWeights.values("x.weight", new long[] {9, 7});
+        java.nio.ByteBuffer bf16 = dev.lmcmerge.io.TensorBytes.fromFloats(v, DType.BF16);
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray w = ModelLoader.widened(bf16, dev.lmcmerge.io.TensorInfo.of("x.weight", DType.BF16, new long[] {9, 7}),
+                    new Shape(9, 7), m, "x.weight", "test", 10);
+            assertEquals(new Shape(9, 7), w.getShape());
+            float[] expected = dev.lmcmerge.io.TensorBytes.toFloats(bf16, DType.BF16, 63, "test");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(expected, w.toFloatArray());
+        }
+    }
+
+    @Test
     void integerWeightIsInvalidInput() {
         String name = "gpt_neox.final_layer_norm.bias";
         TensorSource ints = TensorSource.ofLongs(name, new long[] {16}, new long[16]);

@@ -78,6 +78,23 @@ public final class ExecutorModelCache {
         Weights load(NDManager manager);
     }
 
+    /** Receives the tensors of an entry one at a time (copied into the cache at once). */
+    @FunctionalInterface
+    public interface TensorSink {
+        void put(String name, ai.djl.ndarray.NDArray tensor);
+    }
+
+    /** Makes an entry's weights tensor by tensor, handing each to the cache as soon as it is made. */
+    @FunctionalInterface
+    public interface StreamLoader {
+        /**
+         * @param manager a scratch manager, closed after the load
+         * @param sink    where each tensor goes (float32; any manager below {@code manager})
+         * @return what the weights are, for messages
+         */
+        String load(NDManager manager, TensorSink sink);
+    }
+
     /** A task's use of one cached entry; close it when the task no longer needs the weights. */
     public final class Lease implements AutoCloseable {
         private final String key;
@@ -117,6 +134,39 @@ public final class ExecutorModelCache {
      *                      bytes held, when the entry does not fit even after evicting every idle entry
      */
     public Lease acquire(String key, long bytesNeeded, NDManager scratch, Loader loader) {
+        return acquire(key, bytesNeeded, buf -> {
+            try (NDManager m = scratch.newSubManager()) {
+                Weights w = loader.load(m);
+                long have = OffHeapModel.bytesFor(shapes(w));
+                if (have != bytesNeeded) {
+                    throw new IllegalStateException(key + ": planned " + bytesNeeded + " bytes but the weights have "
+                            + have);
+                }
+                return OffHeapModel.copyOf(w, buf);
+            }
+        });
+    }
+
+    /**
+     * As {@link #acquire(String, long, NDManager, Loader)} for a loader that makes the weights
+     * tensor by tensor: the entry's buffer is filled as they come, so they are never whole
+     * outside the cache.
+     */
+    public Lease acquire(String key, long bytesNeeded, NDManager scratch, StreamLoader loader) {
+        return acquire(key, bytesNeeded, buf -> {
+            try (NDManager m = scratch.newSubManager()) {
+                OffHeapModel.Builder b = new OffHeapModel.Builder(buf);
+                String source = loader.load(m, b::put);
+                if (b.bytes() != bytesNeeded) {
+                    throw new IllegalStateException(key + ": planned " + bytesNeeded + " bytes but the loader gave "
+                            + b.bytes());
+                }
+                return b.build(source);
+            }
+        });
+    }
+
+    private Lease acquire(String key, long bytesNeeded, java.util.function.Function<ArrowBuf, OffHeapModel> make) {
         Object lock;
         synchronized (this) {
             Entry e = entries.get(key);
@@ -136,14 +186,8 @@ public final class ExecutorModelCache {
             }
             ArrowBuf buf = reserve(key, bytesNeeded);
             OffHeapModel model;
-            try (NDManager m = scratch.newSubManager()) {
-                Weights w = loader.load(m);
-                long have = OffHeapModel.bytesFor(shapes(w));
-                if (have != bytesNeeded) {
-                    throw new IllegalStateException(key + ": planned " + bytesNeeded + " bytes but the weights have "
-                            + have);
-                }
-                model = OffHeapModel.copyOf(w, buf);
+            try {
+                model = make.apply(buf);
             } catch (RuntimeException | Error ex) {
                 buf.close();
                 synchronized (this) {

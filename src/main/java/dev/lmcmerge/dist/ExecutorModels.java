@@ -9,13 +9,13 @@ import dev.lmcmerge.model.Architecture;
 import dev.lmcmerge.model.Architectures;
 import dev.lmcmerge.model.ModelConfig;
 import dev.lmcmerge.model.ModelLoader;
+import dev.lmcmerge.model.ModelParts;
 import dev.lmcmerge.model.TensorSpec;
 import dev.lmcmerge.model.Weights;
 import dev.lmcmerge.symmetry.Canonicalizer;
 import dev.lmcmerge.symmetry.StandardParameterizations;
 import dev.lmcmerge.symmetry.SlotGroup;
 import dev.lmcmerge.symmetry.Transform;
-import dev.lmcmerge.symmetry.TransformEngine;
 import dev.lmcmerge.symmetry.TransformSpec;
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -125,7 +125,8 @@ public final class ExecutorModels {
     /**
      * The canonical form transformed by each map of {@code chain} in turn (slot name ->
      * parameters; slots of the run's groups a map leaves out are the identity), made once per JVM
-     * and chain; an empty chain is the canonical form.
+     * and chain; an empty chain is the canonical form. It is made one part (embedding, block,
+     * head) at a time straight into the cache, never whole outside it.
      */
     public static ExecutorModelCache.Lease form(JobContext ctx, String side, List<Map<String, FloatTensor>> chain,
                                                 NDManager scratch) {
@@ -133,13 +134,20 @@ public final class ExecutorModels {
             return canonical(ctx, side, scratch);
         }
         Info info = info(ctx, side);
-        List<Map<String, FloatTensor>> base = chain.subList(0, chain.size() - 1);
-        Map<String, FloatTensor> last = chain.get(chain.size() - 1);
-        return cache(ctx).acquire(transformedKey(ctx, side, chain), info.f32Bytes(), scratch, m -> {
-            try (ExecutorModelCache.Lease below = form(ctx, side, base, scratch)) {
-                Weights c = below.view(m);
-                Transform t = transform(ctx, info, last, m);
-                return copyInto(TransformEngine.apply(info.spec(), t, c), m);
+        return cache(ctx).acquire(transformedKey(ctx, side, chain), info.f32Bytes(), scratch, (m, sink) -> {
+            try (ExecutorModelCache.Lease c = canonical(ctx, side, scratch)) {
+                Weights base = c.view(m);
+                SideParts parts = new SideParts(info.spec(), base, SideParts.transforms(ctx, info, chain, m));
+                ModelParts split = ModelParts.of(info.architecture(), base::has);
+                for (int i = 0; i < split.layers() + 2; i++) {
+                    try (NDManager s = m.newSubManager()) {
+                        Weights w = parts.part(split.part(i), s);
+                        for (String name : split.part(i)) {
+                            sink.put(name, w.get(name));
+                        }
+                    }
+                }
+                return base.source() + " (transformed)";
             }
         });
     }

@@ -47,32 +47,64 @@ final class OffHeapModel implements AutoCloseable {
      * so the loader's copy shrinks while the cached one grows instead of both being whole at once.
      */
     static OffHeapModel copyOf(Weights w, ArrowBuf buf) {
-        Map<String, Slice> out = new LinkedHashMap<>();
+        Builder b = new Builder(buf);
         Map<NDArray, Integer> uses = new java.util.IdentityHashMap<>();
         for (NDArray a : w.asMap().values()) {
             uses.merge(a, 1, Integer::sum);
         }
-        long offset = 0;
         for (Map.Entry<String, NDArray> e : w.asMap().entrySet()) {
             NDArray a = e.getValue();
-            NDArray f = a.getDataType() == DataType.FLOAT32 ? a : a.toType(DataType.FLOAT32, false);
-            long bytes = 4 * f.getShape().size();
-            if (bytes > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("tensor '" + e.getKey() + "' has " + bytes
-                        + " bytes; one tensor above 2 GiB cannot be handed to libtorch from a Java buffer");
-            }
-            ByteBuffer src = f.toByteBuffer().order(ByteOrder.nativeOrder());
-            buf.setBytes(offset, src);
-            out.put(e.getKey(), new Slice(offset, f.getShape().getShape(), bytes));
-            if (f != a) {
-                f.close();
-            }
+            b.put(e.getKey(), a);
             if (uses.merge(a, -1, Integer::sum) == 0) {
                 a.close();
             }
+        }
+        return b.build(w.source());
+    }
+
+    /**
+     * Fills a buffer tensor by tensor, so a model can be cached as it is made (one part at a
+     * time) instead of being whole in libtorch first.
+     */
+    static final class Builder {
+        private final ArrowBuf buf;
+        private final Map<String, Slice> tensors = new LinkedHashMap<>();
+        private long offset;
+
+        Builder(ArrowBuf buf) {
+            this.buf = buf;
+        }
+
+        /** Copies {@code a} (as float32) after the tensors put so far. */
+        void put(String name, NDArray a) {
+            NDArray f = a.getDataType() == DataType.FLOAT32 ? a : a.toType(DataType.FLOAT32, false);
+            long bytes = 4 * f.getShape().size();
+            if (bytes > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("tensor '" + name + "' has " + bytes
+                        + " bytes; one tensor above 2 GiB cannot be handed to libtorch from a Java buffer");
+            }
+            if (offset + bytes > buf.capacity()) {
+                throw new IllegalStateException("tensor '" + name + "' does not fit: " + (offset + bytes)
+                        + " bytes of a " + buf.capacity() + "-byte buffer");
+            }
+            ByteBuffer src = f.toByteBuffer().order(ByteOrder.nativeOrder());
+            buf.setBytes(offset, src);
+            tensors.put(name, new Slice(offset, f.getShape().getShape(), bytes));
+            if (f != a) {
+                f.close();
+            }
             offset += bytes;
         }
-        return new OffHeapModel(buf, w.source(), Collections.unmodifiableMap(out));
+
+        /** Bytes put so far. */
+        long bytes() {
+            return offset;
+        }
+
+        /** The model; it owns the buffer from now on. */
+        OffHeapModel build(String source) {
+            return new OffHeapModel(buf, source, Collections.unmodifiableMap(tensors));
+        }
     }
 
     /**

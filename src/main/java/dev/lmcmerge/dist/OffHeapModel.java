@@ -87,7 +87,9 @@ final class OffHeapModel implements AutoCloseable {
                 throw new IllegalStateException("tensor '" + name + "' does not fit: " + (offset + bytes)
                         + " bytes of a " + buf.capacity() + "-byte buffer");
             }
-            ByteBuffer src = f.toByteBuffer().order(ByteOrder.nativeOrder());
+            // The tensor's own memory (direct), not toByteBuffer()'s heap copy: a 0.4 GB embedding
+            // would otherwise pass through a humongous byte[] on every cache fill.
+            ByteBuffer src = f.toByteBuffer(true).order(ByteOrder.nativeOrder());
             buf.setBytes(offset, src);
             tensors.put(name, new Slice(offset, f.getShape().getShape(), bytes));
             if (f != a) {

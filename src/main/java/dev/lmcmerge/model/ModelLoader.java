@@ -91,11 +91,14 @@ public final class ModelLoader {
         String where = ckpt.folder().toString();
         checkPresentAndShaped(ckpt, arch.tensors(), where);
         Weights w = new Weights(manager, where);
+        // One off-heap chunk for every tensor of the load: a direct buffer is freed only by a GC,
+        // which a load that leaves the heap alone may not see for gigabytes of buffers.
+        ByteBuffer chunk = ByteBuffer.allocateDirect(4 * CHUNK).order(ByteOrder.nativeOrder());
         for (TensorSpec spec : arch.tensors()) {
             if (spec.tied() && !ckpt.tensors().containsKey(spec.name())) {
                 continue;
             }
-            w.put(spec.name(), read(ckpt, spec, manager, where));
+            w.put(spec.name(), read(ckpt, spec, manager, where, chunk));
             onTensor.accept(spec.name(), ckpt.tensors().get(spec.name()).byteLength());
         }
         for (TensorSpec spec : arch.tensors()) {
@@ -155,7 +158,7 @@ public final class ModelLoader {
         }
     }
 
-    private static NDArray read(HfCheckpoint ckpt, TensorSpec spec, NDManager manager, String where) {
+    private static NDArray read(HfCheckpoint ckpt, TensorSpec spec, NDManager manager, String where, ByteBuffer chunk) {
         TensorInfo info = ckpt.tensors().get(spec.name());
         Shape shape = new Shape(spec.shape());
         if (info.dtype() == DType.F32) {
@@ -164,22 +167,21 @@ public final class ModelLoader {
             checkFinite(bytes.asFloatBuffer(), spec.name(), where);
             return libtorchOwned(manager.create(bytes, shape, DataType.FLOAT32));
         }
-        return widened(ckpt.read(spec.name()), info, shape, manager, spec.name(), where, CHUNK);
+        return widened(ckpt.read(spec.name()), info, shape, manager, spec.name(), where, chunk);
     }
 
     /** Elements widened per chunk (16 MiB of float32). */
     private static final int CHUNK = 1 << 22;
 
     /**
-     * A half-precision (or F64) tensor as float32 in libtorch: widened chunk by chunk into one
-     * reused off-heap buffer and copied into libtorch, never as a whole float[] on the Java heap
+     * A half-precision (or F64) tensor as float32 in libtorch: widened chunk by chunk into
+     * {@code chunk} (a direct buffer reused for every tensor of a load) and copied into libtorch, never as a whole float[] on the Java heap
      * (a 0.4 GB embedding of a 1B model would otherwise be a humongous heap array per load).
      */
     static NDArray widened(ByteBuffer raw, TensorInfo info, Shape shape, NDManager manager, String name,
-                           String where, int chunkElements) {
+                           String where, ByteBuffer chunk) {
         int n = Math.toIntExact(info.numel());
-        ByteBuffer chunk = ByteBuffer.allocateDirect(4 * Math.min(chunkElements, Math.max(1, n)))
-                .order(ByteOrder.nativeOrder());
+        int chunkElements = chunk.capacity() / 4;
         NDList parts = new NDList();
         try {
             for (int from = 0; from < n || parts.isEmpty(); from += chunkElements) {

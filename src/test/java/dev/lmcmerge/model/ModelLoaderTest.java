@@ -136,7 +136,8 @@ class ModelLoaderTest {
         java.nio.ByteBuffer bf16 = dev.lmcmerge.io.TensorBytes.fromFloats(v, DType.BF16);
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray w = ModelLoader.widened(bf16, dev.lmcmerge.io.TensorInfo.of("x.weight", DType.BF16, new long[] {9, 7}),
-                    new Shape(9, 7), m, "x.weight", "test", 10);
+                    new Shape(9, 7), m, "x.weight", "test",
+                    java.nio.ByteBuffer.allocateDirect(40).order(java.nio.ByteOrder.nativeOrder()));
             assertEquals(new Shape(9, 7), w.getShape());
             float[] expected = dev.lmcmerge.io.TensorBytes.toFloats(bf16, DType.BF16, 63, "test");
             org.junit.jupiter.api.Assertions.assertArrayEquals(expected, w.toFloatArray());

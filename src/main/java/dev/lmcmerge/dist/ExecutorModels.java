@@ -97,14 +97,29 @@ public final class ExecutorModels {
         Info info = info(ctx, side);
         return cache(ctx).acquire(canonicalKey(ctx, side), info.f32Bytes(), scratch, m -> {
             if (!cache(ctx).contains(originalKey(ctx, side))) {
-                return copyInto(Canonicalizer.canonicalize(info.spec(), read(ctx, side, info, m)), m);
+                return canonicalFreeingStored(info, read(ctx, side, info, m), m);
             }
             try (ExecutorModelCache.Lease orig = original(ctx, side, scratch)) {
-                Weights w = orig.view(m);
-                Weights c = Canonicalizer.canonicalize(info.spec(), w);
-                return copyInto(c, m);
+                return canonicalFreeingStored(info, orig.view(m), m);
             }
         });
+    }
+
+    /**
+     * The canonical form of {@code stored}, with every stored array the canonical form does not
+     * share closed before the cache copies it: the stored and canonical copies are whole at
+     * once only while canonicalizing, not while the cache fills.
+     */
+    private static Weights canonicalFreeingStored(Info info, Weights stored, NDManager m) {
+        Weights c = Canonicalizer.canonicalize(info.spec(), stored);
+        java.util.Set<NDArray> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        kept.addAll(c.asMap().values());
+        for (NDArray a : stored.asMap().values()) {
+            if (!kept.contains(a)) {
+                a.close();
+            }
+        }
+        return copyInto(c, m);
     }
 
     private static Weights read(JobContext ctx, String side, Info info, NDManager m) {

@@ -75,26 +75,33 @@ public final class ExactnessJob {
             // The transformed form is made part by part from the canonical one (SideParts), as
             // evaluation and export make it, so the check covers what they will use. The stored
             // model's logits are computed once per side and then passed in by the driver.
-            try (TaskScope ts = TaskScope.open(ctx);
-                 ExecutorModelCache.Lease lc = ExecutorModels.canonical(ctx, item.side(), ts.manager())) {
+            try (TaskScope ts = TaskScope.open(ctx)) {
                 NDManager m = ts.manager();
-                ExecutorModels.Info info = ExecutorModels.info(ctx, item.side());
                 NDArray ids = m.create(tokens, new Shape(1, tokens.length));
+                // Stored logits first: the canonical form is then made from the cached stored form
+                // instead of a second read of the checkpoint next to it.
                 FloatTensor stored = item.storedLogits() != null ? item.storedLogits() : storedLogits(item.side(), ids, m);
-                NDArray expected = m.create(stored.values(), new Shape(stored.shape()));
-                Weights canonical = lc.view(m);
-                SideParts transformed = new SideParts(info.spec(), canonical,
-                        SideParts.transforms(ctx, info, item.chain(), m));
-                double eps = ExecutorModels.epsScale(ctx, item.side(), item.chain(), m);
-                Architecture arch = new EpsScaledArchitectures(info.architecture()).forFactor(eps);
-                String what = "model " + item.side().toUpperCase() + " (" + ctx.location(item.side()) + "), " + item.label();
-                String storedName = "model " + item.side().toUpperCase() + " (" + ctx.location(item.side()) + ") as stored";
-                double[] diff = {0};
-                PartwiseForward.run(arch, ModelParts.of(info.architecture(), canonical::has), transformed,
-                        List.of(ids), m, (b, logits, input) -> diff[0] = ExactnessCheck.verifyLogits(expected,
-                                storedName, logits, what, tolerance));
-                return new Outcome(item.side(), item.label(), diff[0], stored);
+                try (ExecutorModelCache.Lease lc = ExecutorModels.canonical(ctx, item.side(), m)) {
+                    return check(item, stored, ids, lc, m);
+                }
             }
+        }
+
+        private Outcome check(Item item, FloatTensor stored, NDArray ids, ExecutorModelCache.Lease lc, NDManager m) {
+            ExecutorModels.Info info = ExecutorModels.info(ctx, item.side());
+            NDArray expected = m.create(stored.values(), new Shape(stored.shape()));
+            Weights canonical = lc.view(m);
+            SideParts transformed = new SideParts(info.spec(), canonical,
+                    SideParts.transforms(ctx, info, item.chain(), m));
+            double eps = ExecutorModels.epsScale(ctx, item.side(), item.chain(), m);
+            Architecture arch = new EpsScaledArchitectures(info.architecture()).forFactor(eps);
+            String what = "model " + item.side().toUpperCase() + " (" + ctx.location(item.side()) + "), " + item.label();
+            String storedName = "model " + item.side().toUpperCase() + " (" + ctx.location(item.side()) + ") as stored";
+            double[] diff = {0};
+            PartwiseForward.run(arch, ModelParts.of(info.architecture(), canonical::has), transformed,
+                    List.of(ids), m, (b, logits, input) -> diff[0] = ExactnessCheck.verifyLogits(expected,
+                            storedName, logits, what, tolerance));
+            return new Outcome(item.side(), item.label(), diff[0], stored);
         }
 
         private FloatTensor storedLogits(String side, NDArray ids, NDManager m) {

@@ -51,6 +51,10 @@ SPARK_CONF = {
     "spark.executorEnv.DJL_OFFLINE": "true",
     "spark.executorEnv.ENGINE_CACHE_DIR": ENGINE_CACHE_DIR,
     "spark.executorEnv.OMP_NUM_THREADS": TASK_CPUS,
+    # glibc malloc: freed libtorch tensors go back to the system (submit/common.sh, LMC_MALLOC_ENV).
+    "spark.executorEnv.MALLOC_ARENA_MAX": "2",
+    "spark.executorEnv.MALLOC_MMAP_THRESHOLD_": "1048576",
+    "spark.executorEnv.MALLOC_TRIM_THRESHOLD_": "1048576",
     "spark.executor.instances": "4",
     "spark.executor.cores": TASK_CPUS,
     "spark.default.parallelism": "4",
@@ -60,6 +64,9 @@ SPARK_CONF = {
     "spark.yarn.appMasterEnv.DJL_OFFLINE": "true",
     "spark.yarn.appMasterEnv.ENGINE_CACHE_DIR": ENGINE_CACHE_DIR,
     "spark.yarn.appMasterEnv.OMP_NUM_THREADS": TASK_CPUS,
+    "spark.yarn.appMasterEnv.MALLOC_ARENA_MAX": "2",
+    "spark.yarn.appMasterEnv.MALLOC_MMAP_THRESHOLD_": "1048576",
+    "spark.yarn.appMasterEnv.MALLOC_TRIM_THRESHOLD_": "1048576",
     "spark.yarn.maxAppAttempts": "1",
 }
 

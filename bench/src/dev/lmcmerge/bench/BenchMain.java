@@ -19,6 +19,7 @@ public final class BenchMain {
         BENCHES.put("forward", ForwardThroughput::run);
         BENCHES.put("apply", TransformApply::run);
         BENCHES.put("step", DualStep::run);
+        BENCHES.put("profile-step", StepProfile::run);
         BENCHES.put("reference", PyTorchReference::run);
         BENCHES.put("io", IoThroughput::run);
         BENCHES.put("memory", PeakMemory::run);

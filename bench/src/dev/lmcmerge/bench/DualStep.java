@@ -36,11 +36,12 @@ import java.util.Set;
  * alpha 0.5, forward and backward by layer-block streaming, gradients of every continuous slot
  * of both sides (A's residual rotation anchored, as with {@code dual-anchor = residual-a}).
  *
- * <p>FLOPs counted as useful: the model's matmuls forward and backward (3 x forward) plus the
- * transforms' own products (each side's residual rotation, on the token embedding only for the
- * rows the batch uses, and head maps applied forward; their
- * parameter gradients backward). Block streaming's recomputed forward is not counted: it is
- * overhead the ratio shows. Also measured in the same run, for the profile: the plain forward of
+ * <p>FLOPs counted as useful are the products the step performs: the model's matmuls forward
+ * and backward (3 x forward, less the unembedding's weight gradient, which is never needed) plus
+ * the transforms' own (each side's residual rotation, on the token embedding only for the rows
+ * the batch uses; the unembedding's logits taken from rotated activations, a second T x d x V
+ * product forward and backward; head maps forward; their parameter gradients backward). Block
+ * streaming's recomputed forward is not counted: it is overhead the streamed step's ratio shows. Also measured in the same run, for the profile: the plain forward of
  * one model on the same batch, and one no-graph apply of both sides' transforms.
  */
 final class DualStep {
@@ -92,37 +93,66 @@ final class DualStep {
     /** Useful FLOPs of one step (see the class comment). */
     static double stepFlops(Setup s, TransformSpec spec, Architecture arch) {
         ModelConfig c = s.cfg();
-        double model = 3 * ForwardThroughput.flopsPerToken(c, s.seq()) * s.tokens();
+        double t = s.tokens();
         double d = c.hiddenSize();
-        // O^T X for every residual axis, one side; the token table only for the rows a batch uses
-        // (at most one per token: InterpolationPath transforms E[rows], not E).
-        double tableRows = Math.min(s.tokens(), c.vocabSize());
-        double residual = 2 * d * (residualElements(spec, arch) - (double) c.vocabSize() * d + tableRows * d);
+        double v = c.vocabSize();
+        // The model's products forward and backward (3 x forward), but the unembedding is a constant
+        // canonical table here: its weight gradient (2 T d V) is never computed.
+        double model = 3 * ForwardThroughput.flopsPerToken(c, s.seq()) * t - 2 * t * d * v;
+        // O^T X for every residual axis, one side: the token table only for the rows a batch uses
+        // (TokenRows), the unembedding not at all (its logits come from rotated activations).
+        double tableRows = Math.min(t, v);
+        double residual = 2 * d * (residualElements(spec, arch) - 2 * v * d + tableRows * d);
         double heads = c.numLayers() * 8.0 * c.headDim() * d * d; // q, k, v rows and o columns, one side
+        // The head by activations: a second logits product forward and a second input gradient
+        // backward (2 x 2 T d V), and the final activation rotated per side (2 T d^2 forward; its
+        // input and B's rotation gradients backward).
+        double head = 2 * 2 * t * d * v + 2 * 2 * t * d * d + 3 * 2 * t * d * d;
         double transforms = 2 * (residual + heads) // forward, both sides
                 + residual // backward: gradient of B's rotation (A's is anchored)
-                + 2 * 2 * heads; // backward: gradients of both sides' head maps and of their inputs
+                + 2 * 2 * heads // backward: gradients of both sides' head maps and of their inputs
+                + head;
         return model + transforms;
     }
 
-    /** A's start (identity) and B's (a random element whose permutations are hard one-hot latents). */
+    /**
+     * A's start (identity) and B's: a random element whose permutations are in index form, as
+     * weight matching hands them to learning (the merge job's dual phase starts from there).
+     */
     static Transform[] starts(TransformSpec spec, NDManager m) {
         Set<SlotGroup> all = SlotGroup.all();
         Transform a = Transform.identity(spec, all, m);
+        Map<String, NDArray> pa = new LinkedHashMap<>(a.parameters());
         Set<SlotGroup> noFfn = EnumSet.copyOf(all);
         noFfn.remove(SlotGroup.FFN);
         Transform r = Transform.random(spec, noFfn, 7, m);
         Map<String, NDArray> p = new LinkedHashMap<>(r.parameters());
         Random rng = new Random(8);
         for (Slot s : spec.slots().values()) {
-            if (s.kind() == SlotKind.FFN_PERMUTATION) {
-                // Cheaper than Transform.random's noisy latents (n^2 Gaussians per layer), same use in a step.
+            if (s.kind().isPermutation() && p.containsKey(s.name()) || s.kind() == SlotKind.FFN_PERMUTATION) {
                 Permutation perm = (Permutation) s.parameterization();
-                int[] idx = shuffled(perm.size(), rng);
-                p.put(s.name(), Permutation.matrixFor(idx, m).reshape(s.paramShape()));
+                if (a.parameters().containsKey(s.name())) {
+                    pa.put(s.name(), identityIndices(s, perm, m));
+                }
+                float[] v = new float[s.count() * perm.size()];
+                for (int c = 0; c < s.count(); c++) {
+                    int[] idx = shuffled(perm.size(), rng);
+                    for (int i = 0; i < idx.length; i++) {
+                        v[c * perm.size() + i] = idx[i];
+                    }
+                }
+                p.put(s.name(), m.create(v, s.indexShape()));
             }
         }
-        return new Transform[] {a, Transform.of(spec, all, p, m)};
+        return new Transform[] {Transform.of(spec, all, pa, m), Transform.of(spec, all, p, m)};
+    }
+
+    private static NDArray identityIndices(Slot s, Permutation perm, NDManager m) {
+        float[] v = new float[s.count() * perm.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = i % perm.size();
+        }
+        return m.create(v, s.indexShape());
     }
 
     static int[] shuffled(int n, Random rng) {
@@ -150,6 +180,30 @@ final class DualStep {
         return out;
     }
 
+    private static final double GIB = 1024.0 * 1024 * 1024;
+
+    /**
+     * Median seconds of {@code step} after one warm-up, and in {@code extraGib[0]} the largest rise
+     * of the process' resident memory during one step over what it held just before (the peak is
+     * reset through /proc/self/clear_refs; 0 where that is not possible).
+     */
+    static double timedStep(int reps, double[] extraGib, java.util.function.Supplier<InterpolationPath.Gradients> step) {
+        Runnable body = () -> {
+            try (InterpolationPath.Gradients g = step.get()) {
+                if (!Double.isFinite(g.loss())) {
+                    throw new IllegalStateException("non-finite loss " + g.loss());
+                }
+            }
+        };
+        body.run();
+        long before = ProcStatus.kb("VmRSS");
+        if (ProcStatus.resetPeak()) {
+            body.run();
+            extraGib[0] = Math.max(0, ProcStatus.kb("VmHWM") - before) * 1024.0 / GIB;
+        }
+        return BenchContext.medianSeconds(0, reps, body);
+    }
+
     static List<Figure> run(BenchContext ctx) {
         double peak = ctx.gemmPeak();
         Setup s = setup(ctx);
@@ -167,13 +221,13 @@ final class DualStep {
             NDArray ids = m.randomInteger(0, cfg.vocabSize(), new Shape(s.batch(), s.seq()), DataType.INT64);
             int reps = ctx.quick ? 2 : 3;
             try (InterpolationPath path = new InterpolationPath(spec, arch, ca, cb, t[0], t[1], learnedA, learnedB)) {
-                double step = BenchContext.medianSeconds(1, reps, () -> {
-                    try (InterpolationPath.Gradients g = path.streamingGradients(ids, 0.5)) {
-                        if (!Double.isFinite(g.loss())) {
-                            throw new IllegalStateException("non-finite loss " + g.loss());
-                        }
-                    }
-                });
+                double[] streamingExtra = new double[1];
+                double streaming = timedStep(reps, streamingExtra, () -> path.streamingGradients(ids, 0.5));
+                double[] graphExtra = new double[1];
+                double graph = timedStep(reps, graphExtra, () -> path.graphGradients(ids, 0.5));
+                long budget = dev.lmcmerge.config.ComputeConfig.DEFAULT_STEP_GRAPH_MEMORY;
+                boolean productGraph = path.graphBytesEstimate() <= budget;
+                double step = productGraph ? graph : streaming;
                 double flops = stepFlops(s, spec, arch);
                 double rate = flops / step;
                 // Breakdown, same run: plain forward of the interpolated model (no transforms, no graph)
@@ -201,16 +255,24 @@ final class DualStep {
                 System.out.printf("shape pythia-160m, batch %d x seq %d, every slot group, dual (A's rotation anchored)%n",
                         s.batch(), s.seq());
                 System.out.printf("%-44s %10s %12s%n", "part", "seconds", "GFLOP/s");
-                System.out.printf("%-44s %10.3f %12.1f%n", "dual step (streamingGradients)", step, rate / 1e9);
+                System.out.printf("%-44s %10.3f %12.1f   peak +%.2f GiB%n", "dual step, one graph (graphGradients)", graph,
+                        flops / graph / 1e9, graphExtra[0]);
+                System.out.printf("%-44s %10.3f %12.1f   peak +%.2f GiB%n", "dual step, streamed (streamingGradients)",
+                        streaming, flops / streaming / 1e9, streamingExtra[0]);
                 System.out.printf("%-44s %10.3f %12.1f%n", "  plain forward, no graph (same batch)", forward, fwdFlops / forward / 1e9);
                 System.out.printf("%-44s %10.3f %12s%n", "  transforms of both sides + lerp, no graph", apply, "-");
-                System.out.printf("step / plain forward: %.2f (ideal about 3-4: backward 2x, streaming recomputes the forward)%n",
-                        step / forward);
+                System.out.printf("the merge job takes the %s step here (graph estimate %.2f GiB, default budget %.2f GiB);"
+                        + " step / plain forward: %.2f%n", productGraph ? "one-graph" : "streamed",
+                        path.graphBytesEstimate() / GIB, budget / GIB, step / forward);
                 System.out.printf("useful FLOPs %.1f G, GEMM peak %.1f GFLOP/s%n", flops / 1e9, peak / 1e9);
                 out.add(new Figure("step_seconds_160m", step, "s"));
                 out.add(new Figure("step_gflops_160m", rate / 1e9, "GFLOP/s"));
                 out.add(new Figure("step_gemm_ratio", rate / peak, "ratio"));
                 out.add(new Figure("step_over_forward_160m", step / forward, "ratio"));
+                out.add(new Figure("step_streaming_seconds_160m", streaming, "s"));
+                out.add(new Figure("step_streaming_gemm_ratio", flops / streaming / peak, "ratio"));
+                out.add(new Figure("step_graph_peak_extra_gib_160m", graphExtra[0], "GiB"));
+                out.add(new Figure("step_streaming_peak_extra_gib_160m", streamingExtra[0], "GiB"));
                 out.add(new Figure("step_transforms_apply_s_160m", apply, "s"));
                 ctx.record("step_seconds", step);
             }

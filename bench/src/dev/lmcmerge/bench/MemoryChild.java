@@ -28,16 +28,8 @@ public final class MemoryChild {
     }
 
     static String hwmGiB() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return String.format(Locale.ROOT, "%.2f", Long.parseLong(line.replaceAll("[^0-9]", "")) / 1048576.0);
-                }
-            }
-        } catch (IOException e) {
-            return "?";
-        }
-        return "?";
+        long kb = ProcStatus.kb("VmHWM");
+        return kb < 0 ? "?" : String.format(Locale.ROOT, "%.2f", kb / 1048576.0);
     }
 
     public static void main(String[] args) throws IOException {
@@ -66,11 +58,7 @@ public final class MemoryChild {
                     (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, (t4 - t3) / 1e9, loss));
             phases.append(rss);
         }
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmHWM:")) {
-                System.out.println("VmHWM_kB " + line.replaceAll("[^0-9]", ""));
-            }
-        }
+        System.out.println("VmHWM_kB " + ProcStatus.kb("VmHWM"));
         System.out.println("phases " + phases);
     }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.lmcmerge.model.Architecture;
 import dev.lmcmerge.model.Losses;
+import dev.lmcmerge.model.Nn;
 import dev.lmcmerge.model.TensorSpec;
 import dev.lmcmerge.model.TokenRows;
 import dev.lmcmerge.model.Weights;
@@ -89,6 +90,8 @@ public final class InterpolationPath implements AutoCloseable {
     private final List<String> embedTensors = new ArrayList<>();
     private final List<String> headTensors = new ArrayList<>();
     private final List<List<String>> blockTensors = new ArrayList<>();
+    /** Whether the head's logits can be had from rotated activations (see {@link #headLogits}). */
+    private final boolean headByActivations;
 
     /**
      * @param spec       the bound spec of both models
@@ -127,6 +130,16 @@ public final class InterpolationPath implements AutoCloseable {
                 headTensors.add(t.name());
             }
         }
+        this.headByActivations = headByActivations(spec, arch, initB, headTensors);
+    }
+
+    /**
+     * True if the head is a final norm then the unembedding (see {@link Architecture#unembedding})
+     * and only the residual rotation acts on the unembedding ({@link TransformEngine#onlyRotatesInput}).
+     */
+    private static boolean headByActivations(TransformSpec spec, Architecture arch, Transform t, List<String> head) {
+        String u = arch.unembedding();
+        return u != null && head.contains(u) && TransformEngine.onlyRotatesInput(spec, t, u);
     }
 
     private Map<String, NDArray> copy(Transform t) {
@@ -269,20 +282,26 @@ public final class InterpolationPath implements AutoCloseable {
     /** As above; with {@code rows}, the token embedding is made for just those rows (see {@link TokenRows}). */
     private Weights part(List<String> names, double alpha, Map<String, NDArray> leavesA, Map<String, NDArray> leavesB,
                          TokenRows rows, NDManager scope) {
-        Weights wa = side(a, names, leavesA, rows, scope);
-        Weights wb = side(b, names, leavesB, rows, scope);
-        return Interpolation.lerp(wa, wb, alpha);
+        // Each side's weights come pre-scaled by its interpolation weight (folded into the transform).
+        Weights wa = side(a, names, leavesA, rows, 1 - alpha, scope);
+        Weights wb = side(b, names, leavesB, rows, alpha, scope);
+        Weights out = new Weights(scope, "path at alpha " + alpha);
+        for (String n : names) {
+            NDArray sum = wa.get(n).add(wb.get(n));
+            sum.attach(scope); // an untouched canonical array would otherwise own it
+            out.put(n, sum);
+        }
+        return out;
     }
 
-    private Weights side(Side s, List<String> names, Map<String, NDArray> leaves, TokenRows rows, NDManager scope) {
+    private Weights side(Side s, List<String> names, Map<String, NDArray> leaves, TokenRows rows, double factor,
+                         NDManager scope) {
         Weights view = new Weights(scope, s.canonical.source());
         String table = archs.base().tokenEmbedding();
         for (String n : names) {
             view.put(n, rows != null && n.equals(table) ? rows.select(s.canonical.get(n)) : s.canonical.get(n));
         }
-        Map<String, NDArray> p = new LinkedHashMap<>(s.params);
-        p.putAll(leaves);
-        return TransformEngine.apply(spec, Transform.of(spec, groups, p, scope), view);
+        return TransformEngine.apply(spec, transformOf(s, leaves, scope), view, view.names(), factor);
     }
 
     /** The learned slots whose parameters the tensors {@code names} depend on. */
@@ -387,8 +406,7 @@ public final class InterpolationPath implements AutoCloseable {
                     hin.attach(s);
                     hin.setRequiresGradient(true);
                     ids.tempAttach(s);
-                    Weights w = part(headTensors, alpha, la, lb, s);
-                    NDArray lossArr = Losses.causalLm(arch.head(w, hin), ids);
+                    NDArray lossArr = Losses.causalLm(headLogits(arch, alpha, la, lb, hin, s), ids);
                     c.backward(lossArr);
                     loss[0] = lossArr.toType(DataType.FLOAT64, false).getDouble();
                     accumulate(la, gradA, out);
@@ -439,6 +457,116 @@ public final class InterpolationPath implements AutoCloseable {
         fillZeros(a, gradA, out);
         fillZeros(b, gradB, out);
         return new Gradients(loss[0], gradA, gradB, out);
+    }
+
+    /**
+     * Loss and gradients on one batch at one alpha: from one graph ({@link #graphGradients}) when
+     * its estimated memory ({@link #graphBytesEstimate}) is at most {@code graphMemory} bytes,
+     * else by layer-block streaming ({@link #streamingGradients}). Both give the same result; the
+     * one-graph step skips the streamed step's second application of both sides' transforms.
+     */
+    public Gradients gradients(NDArray ids, double alpha, long graphMemory) {
+        return graphBytesEstimate() <= graphMemory ? graphGradients(ids, alpha) : streamingGradients(ids, alpha);
+    }
+
+    /**
+     * The memory the one-graph step holds beyond the canonical weights: autograd keeps about
+     * {@value #GRAPH_COPIES} float32 copies of the transformed weights (each side's rotated tensors
+     * the next operation saved, and the interpolated weights the model's products saved),
+     * estimated from A's canonical weights (measured by {@code bench/run step}: see
+     * docs/benchmarks.md). Activations of a batch of a few thousand tokens are small beside them.
+     */
+    public long graphBytesEstimate() {
+        long floats = 0;
+        for (String n : a.canonical.names()) {
+            if (!n.equals(archs.base().tokenEmbedding())) {
+                floats += a.canonical.get(n).getShape().size();
+            }
+        }
+        return GRAPH_COPIES * 4 * floats;
+    }
+
+    /** See {@link #graphBytesEstimate}. */
+    static final int GRAPH_COPIES = 4;
+
+    /**
+     * The same loss and gradients as {@link #streamingGradients} from one graph over the whole
+     * model: no forward pass without a graph and no per-block recompute, so each side's
+     * transforms are applied once per step instead of twice; the graph holds every part's
+     * transformed weights at once (see {@link #graphBytesEstimate}). The token embedding is made
+     * for the batch's distinct tokens only, as in streaming.
+     */
+    public Gradients graphGradients(NDArray ids, double alpha) {
+        Architecture arch = architectureAt(alpha);
+        NDManager out = manager.newSubManager();
+        Map<String, NDArray> gradA = new LinkedHashMap<>();
+        Map<String, NDArray> gradB = new LinkedHashMap<>();
+        double[] loss = new double[1];
+        GradientLock.collect(c -> {
+            try (NDManager s = manager.newSubManager()) {
+                Map<String, NDArray> la = leaves(a, a.learned, s);
+                Map<String, NDArray> lb = leaves(b, b.learned, s);
+                ids.tempAttach(s);
+                TokenRows rows = tokenRows(ids, s);
+                List<String> body = new ArrayList<>(embedTensors);
+                for (List<String> blk : blockTensors) {
+                    body.addAll(blk);
+                }
+                // One engine call for embedding and blocks: each slot's element (the rotation, say) is made once.
+                Weights w = part(body, alpha, la, lb, rows, s);
+                NDArray h = arch.embed(w, rows == null ? ids : rows.renumbered());
+                for (int l = 0; l < blockTensors.size(); l++) {
+                    h = arch.block(l, w, h);
+                }
+                NDArray lossArr = Losses.causalLm(headLogits(arch, alpha, la, lb, h, s), ids);
+                c.backward(lossArr);
+                loss[0] = lossArr.toType(DataType.FLOAT64, false).getDouble();
+                accumulate(la, gradA, out);
+                accumulate(lb, gradB, out);
+            }
+        });
+        fillZeros(a, gradA, out);
+        fillZeros(b, gradB, out);
+        return new Gradients(loss[0], gradA, gradB, out);
+    }
+
+    /** Whether the head's logits may come from rotated activations (for tests). */
+    boolean headByActivations() {
+        return headByActivations;
+    }
+
+    /**
+     * The logits of the path's head at alpha for the last hidden state {@code hidden}. When the
+     * head allows it ({@link #headByActivations}) and the batch has at most d tokens, the
+     * unembedding is not made: with x the final norm's output (its parameters interpolated as
+     * usual) and the unembeddings W_A O_A and W_B O_B (only rotated), the path's logits are
+     * x ((1 - alpha) W_A O_A + alpha W_B O_B)^T = (1 - alpha) (x O_A^T) W_A^T + alpha (x O_B^T) W_B^T,
+     * two T x d x V products with the canonical tables instead of rotating both V x d tables
+     * (2 V d^2 each, forward and again backward) and interpolating them. With more than d tokens
+     * the weights are made as everywhere else.
+     */
+    private NDArray headLogits(Architecture arch, double alpha, Map<String, NDArray> leavesA,
+                               Map<String, NDArray> leavesB, NDArray hidden, NDManager scope) {
+        long d = hidden.getShape().get(hidden.getShape().dimension() - 1);
+        long tokens = hidden.getShape().size() / d;
+        if (!headByActivations || tokens > d) {
+            return arch.head(part(headTensors, alpha, leavesA, leavesB, scope), hidden);
+        }
+        String u = arch.unembedding();
+        List<String> norm = new ArrayList<>(headTensors);
+        norm.remove(u);
+        NDArray x = arch.finalNorm(part(norm, alpha, leavesA, leavesB, scope), hidden);
+        NDArray logitsA = Nn.linear(TransformEngine.readerInput(spec, transformOf(a, leavesA, scope), x),
+                a.canonical.get(u), null);
+        NDArray logitsB = Nn.linear(TransformEngine.readerInput(spec, transformOf(b, leavesB, scope), x),
+                b.canonical.get(u), null);
+        return logitsA.mul(1 - alpha).add(logitsB.mul(alpha));
+    }
+
+    private Transform transformOf(Side s, Map<String, NDArray> leaves, NDManager scope) {
+        Map<String, NDArray> p = new LinkedHashMap<>(s.params);
+        p.putAll(leaves);
+        return Transform.of(spec, groups, p, scope);
     }
 
     /** The batch's distinct tokens, when the architecture looks ids up in a token table. */

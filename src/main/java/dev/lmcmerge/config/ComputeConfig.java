@@ -12,6 +12,9 @@ import java.util.OptionalLong;
  */
 public record ComputeConfig(Device device, OptionalInt threads, OptionalLong cacheSizeBytes) {
 
+    /** Default of {@code lmc.compute.step-graph-memory}. */
+    public static final long DEFAULT_STEP_GRAPH_MEMORY = 3L << 30;
+
     /** Devices: auto picks the GPU Spark assigned to the task, else the CPU. */
     public enum Device { AUTO, CPU, GPU }
 

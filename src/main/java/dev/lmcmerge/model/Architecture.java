@@ -45,6 +45,15 @@ public interface Architecture {
      */
     NDArray finalNorm(Weights w, NDArray hidden);
 
+    /**
+     * The unembedding's tensor name when {@link #head} is exactly {@link #finalNorm} followed by a
+     * bias-free product with it (logits = finalNorm(h) W^T), or null (a classifier head). Callers
+     * use it to take the logits of a combination of unembeddings from activations.
+     */
+    default String unembedding() {
+        return null;
+    }
+
     /** Final norm and unembedding (or classifier on the CLS token): logits [B, T, V] or [B, classes]. */
     NDArray head(Weights w, NDArray hidden);
 

@@ -112,6 +112,11 @@ public final class Gpt2Architecture extends AbstractArchitecture {
     }
 
     @Override
+    public String unembedding() {
+        return UNEMBED;
+    }
+
+    @Override
     public NDArray head(Weights w, NDArray x) {
         checkHidden(x, cfg.hiddenSize());
         return Nn.scoped(x.getManager(), () -> Nn.linear(

@@ -123,6 +123,11 @@ public final class LlamaArchitecture extends AbstractArchitecture {
     }
 
     @Override
+    public String unembedding() {
+        return UNEMBED;
+    }
+
+    @Override
     public NDArray head(Weights w, NDArray x) {
         checkHidden(x, cfg.hiddenSize());
         return Nn.scoped(x.getManager(), () ->

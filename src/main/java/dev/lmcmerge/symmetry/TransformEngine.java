@@ -53,6 +53,19 @@ public final class TransformEngine {
      * just those tensors.
      */
     public static Weights apply(TransformSpec spec, Transform transform, Weights canonical, Collection<String> names) {
+        return apply(spec, transform, canonical, names, 1.0);
+    }
+
+    /**
+     * As {@link #apply(TransformSpec, Transform, Weights, Collection)}, every result multiplied by
+     * {@code factor}: the factor is folded into the first small operand a tensor meets (the d x d
+     * rotation, a head map, a scale vector), so an interpolation (1 - alpha) T_A(W_A) + alpha T_B(W_B)
+     * costs one addition per tensor instead of two scalings and an addition. Tensors no active
+     * slot touches, or only permutations, are scaled explicitly (new arrays, never the canonical
+     * ones changed).
+     */
+    public static Weights apply(TransformSpec spec, Transform transform, Weights canonical, Collection<String> names,
+                                double factor) {
         Weights out = new Weights(canonical.manager().newSubManager(), canonical.source() + " (transformed)");
         try (NDManager scope = canonical.manager().newSubManager()) {
             for (NDArray p : transform.parameters().values()) {
@@ -67,18 +80,32 @@ public final class TransformEngine {
             for (String name : names) {
                 TensorRule rule = spec.rule(name);
                 NDArray w = canonical.get(name);
-                if (rule == null || !touches(rule, el)) {
+                if ((rule == null || !touches(rule, el)) && factor == 1.0) {
                     out.put(name, w);
                     continue;
                 }
                 Scopes.borrow(w, scope);
                 try (NDScope tensorScope = freeAsWeGo ? new NDScope() : null) {
                     NDArray r = w;
-                    if (rule.out() != null) {
-                        r = transformAxis(r, rule.out(), true, el, spec);
+                    double[] pending = {factor};
+                    if (rule != null) {
+                        // The axes' maps commute (T_out W T_in^{-1}); an axis whose maps are fixed gathers goes
+                        // first, so the gather reads the constant canonical tensor and autograd never
+                        // scatters a gradient back through it.
+                        boolean inFirst = rule.in() != null && fixedGathersOnly(rule.in(), el)
+                                && !(rule.out() != null && fixedGathersOnly(rule.out(), el));
+                        if (inFirst) {
+                            r = transformAxis(r, rule.in(), false, el, spec, pending);
+                        }
+                        if (rule.out() != null) {
+                            r = transformAxis(r, rule.out(), true, el, spec, pending);
+                        }
+                        if (rule.in() != null && !inFirst) {
+                            r = transformAxis(r, rule.in(), false, el, spec, pending);
+                        }
                     }
-                    if (rule.in() != null) {
-                        r = transformAxis(r, rule.in(), false, el, spec);
+                    if (pending[0] != 1.0) {
+                        r = times(r, pending[0]);
                     }
                     if (tensorScope != null) {
                         NDScope.unregister(r);
@@ -89,6 +116,60 @@ public final class TransformEngine {
             }
         }
         return out;
+    }
+
+    /**
+     * True if, of the active slots of {@code transform}, only the residual rotation acts on the
+     * tensor {@code name}, on its input axis (the last axis of a residual reader such as the
+     * unembedding, stored [out, in]). Such a reader's product with an activation x can use the canonical weight
+     * and the rotated activation instead ({@link #readerInput}), which for a few hundred tokens
+     * costs far less than rotating a 50k-row table.
+     */
+    public static boolean onlyRotatesInput(TransformSpec spec, Transform transform, String name) {
+        TensorRule rule = spec.rule(name);
+        if (rule == null || rule.in() == null || rule.in().storageAxis() != 1) {
+            return false;
+        }
+        for (AxisRule a : new AxisRule[] {rule.out(), rule.in()}) {
+            if (a == null) {
+                continue;
+            }
+            for (SlotRef ref : a.slots()) {
+                boolean present = transform.parameters().containsKey(ref.slotName());
+                if (present && (a != rule.in() || ref.kind() != SlotKind.RESIDUAL_ROTATION)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The activation a residual reader that {@link #onlyRotatesInput} should see with its
+     * canonical weight W to compute what the transformed weight W O computes with {@code x}:
+     * x (W O)^T = (x O^T) W^T, so x O^T (x itself when the rotation is absent or the identity).
+     * Differentiable in the transform's parameters; the result lives in {@code x}'s manager.
+     */
+    public static NDArray readerInput(TransformSpec spec, Transform transform, NDArray x) {
+        String rotation = Slot.nameOf(SlotKind.RESIDUAL_ROTATION, -1);
+        if (!transform.parameters().containsKey(rotation)) {
+            return x;
+        }
+        NDManager owner = x.getManager();
+        try (NDManager scope = owner.newSubManager()) {
+            for (NDArray p : transform.parameters().values()) {
+                Scopes.borrow(p, scope);
+            }
+            SlotElements el = new SlotElements(transform, scope, Set.of(rotation));
+            SlotRef ref = SlotRef.global(SlotKind.RESIDUAL_ROTATION);
+            if (!el.active(ref)) {
+                return x;
+            }
+            Scopes.borrow(x, scope);
+            NDArray r = x.matMul(el.element(ref).get(0).transpose());
+            r.attach(owner);
+            return r;
+        }
     }
 
     /** The active slots acting on any of {@code names}, so their elements can be materialized together. */
@@ -129,8 +210,48 @@ public final class TransformEngine {
         return false;
     }
 
+    /** True if some slot of {@code rule} is active and every active one is a permutation applied as a gather. */
+    private static boolean fixedGathersOnly(AxisRule rule, SlotElements el) {
+        boolean any = false;
+        for (SlotRef ref : rule.slots()) {
+            if (el.active(ref)) {
+                if (!ref.kind().isPermutation() || el.learning(ref)) {
+                    return false;
+                }
+                any = true;
+            }
+        }
+        return any;
+    }
+
+    /** Takes the pending factor (see {@link #apply(TransformSpec, Transform, Weights, Collection, double)}): 1 afterwards. */
+    private static double take(double[] pending) {
+        double f = pending[0];
+        pending[0] = 1.0;
+        return f;
+    }
+
+    /** {@code m} times the pending factor, if any. */
+    private static NDArray scaled(NDArray m, double[] pending) {
+        return times(m, take(pending));
+    }
+
+    /**
+     * x times f with the scalar in libtorch's own memory: DJL's {@code mul(Number)} wraps a Java
+     * buffer freed when this apply's scratch scope closes, while autograd keeps the scalar for
+     * the backward pass that runs after it (seen as wrong, run-to-run different gradients).
+     */
+    private static NDArray times(NDArray x, double f) {
+        if (f == 1.0) {
+            return x;
+        }
+        NDArray c = x.getManager().create((float) f).duplicate();
+        return x.mul(c);
+    }
+
     /** T X on an output axis, T^{-T} X on an input axis, with X the axis as rows. */
-    private static NDArray transformAxis(NDArray w, AxisRule rule, boolean output, SlotElements el, TransformSpec spec) {
+    private static NDArray transformAxis(NDArray w, AxisRule rule, boolean output, SlotElements el, TransformSpec spec,
+                                         double[] pending) {
         if (!anyActive(rule, el)) {
             return w;
         }
@@ -142,9 +263,17 @@ public final class TransformEngine {
             // in place, W T^{-1} rather than (T^{-T} W^T)^T, so no transposed copy of the tensor
             // is made and the result is contiguous.
             NDArray r = w;
-            for (SlotRef ref : rule.slots()) {
-                if (el.active(ref)) {
-                    r = columnAction(r, ref, output, el);
+            List<SlotRef> active = activeSlots(rule, el);
+            for (int i = 0; i < active.size(); i++) {
+                if (rotationThenScale(active, i)) {
+                    // W O diag(s) as one product with the small O diag(s): the scale costs d^2, not a pass
+                    // over the tensor (and its gradient a d x d sum, not one over the tensor).
+                    NDArray s = scaleOf(active.get(i + 1), output, el);
+                    NDArray m = el.element(active.get(i)).get(0).mul(s.reshape(1, s.getShape().size()));
+                    r = r.matMul(scaled(m, pending));
+                    i++;
+                } else {
+                    r = columnAction(r, active.get(i), output, el, pending);
                 }
             }
             return r;
@@ -153,18 +282,44 @@ public final class TransformEngine {
         Shape movedShape = moved.getShape();
         long n = movedShape.get(0);
         NDArray x = moved.reshape(n, movedShape.size() / n);
-        for (SlotRef ref : rule.slots()) {
-            if (!el.active(ref)) {
-                continue;
-            }
+        List<SlotRef> active = activeSlots(rule, el);
+        for (int i = 0; i < active.size(); i++) {
+            SlotRef ref = active.get(i);
             if (layout instanceof AxisLayout.Heads heads) {
-                x = headAction(x, heads, ref, output, el, spec.dims());
+                x = headAction(x, heads, ref, output, el, spec.dims(), pending);
+            } else if (rotationThenScale(active, i)) {
+                // diag(s) O^T X as one product with the small diag(s) O^T (see the column case).
+                NDArray s = scaleOf(active.get(i + 1), output, el);
+                NDArray m = el.element(ref).get(0).transpose().mul(s.reshape(s.getShape().size(), 1));
+                x = scaled(m, pending).matMul(x);
+                i++;
             } else {
-                x = rowAction(x, ref, output, el);
+                x = rowAction(x, ref, output, el, pending);
             }
         }
         x = x.reshape(movedShape);
         return axis == 0 ? x : x.swapAxes(0, axis);
+    }
+
+    private static List<SlotRef> activeSlots(AxisRule rule, SlotElements el) {
+        List<SlotRef> out = new ArrayList<>();
+        for (SlotRef ref : rule.slots()) {
+            if (el.active(ref)) {
+                out.add(ref);
+            }
+        }
+        return out;
+    }
+
+    /** True if active slot i is the residual rotation and the next one the residual scale (a writer axis). */
+    private static boolean rotationThenScale(List<SlotRef> active, int i) {
+        return active.get(i).kind() == SlotKind.RESIDUAL_ROTATION && i + 1 < active.size()
+                && active.get(i + 1).kind() == SlotKind.RESIDUAL_SCALE;
+    }
+
+    /** The scale vector (or single factor) a scale slot applies on this axis: its element on an output axis, else its inverse. */
+    private static NDArray scaleOf(SlotRef ref, boolean output, SlotElements el) {
+        return (output ? el.element(ref) : el.inverse(ref)).get(0);
     }
 
     /** True if every active slot of {@code rule} can act on the last axis as columns (no hard gather). */
@@ -182,30 +337,30 @@ public final class TransformEngine {
      * axis as rows, X = W^T, so M X becomes W M^T: the rotation's O^T X becomes W O, scales
      * multiply the columns, a permutation matrix P becomes W P^T.
      */
-    private static NDArray columnAction(NDArray w, SlotRef ref, boolean output, SlotElements el) {
+    private static NDArray columnAction(NDArray w, SlotRef ref, boolean output, SlotElements el, double[] pending) {
         switch (ref.kind()) {
             case RESIDUAL_ROTATION:
-                return w.matMul(el.element(ref).get(0));
+                return w.matMul(scaled(el.element(ref).get(0), pending));
             case RESIDUAL_SCALE:
             case FFN_SCALE:
-                return w.mul((output ? el.element(ref) : el.inverse(ref)).get(0));
+                return w.mul(scaled((output ? el.element(ref) : el.inverse(ref)).get(0), pending));
             case FFN_PERMUTATION:
-                return w.matMul(el.element(ref).get(0).transpose());
+                return w.matMul(scaled(el.element(ref).get(0).transpose(), pending));
             default:
                 throw new IllegalStateException("slot kind " + ref.kind() + " cannot act on a residual or FFN axis");
         }
     }
 
     /** Residual and FFN axes: one element acting on all rows. */
-    private static NDArray rowAction(NDArray x, SlotRef ref, boolean output, SlotElements el) {
+    private static NDArray rowAction(NDArray x, SlotRef ref, boolean output, SlotElements el, double[] pending) {
         switch (ref.kind()) {
             case RESIDUAL_ROTATION: {
                 // Orthogonal: T^{-T} = T, and T = O^T on both sides.
-                return el.element(ref).get(0).transpose().matMul(x);
+                return scaled(el.element(ref).get(0).transpose(), pending).matMul(x);
             }
             case RESIDUAL_SCALE:
             case FFN_SCALE: {
-                NDArray s = (output ? el.element(ref) : el.inverse(ref)).get(0);
+                NDArray s = scaled((output ? el.element(ref) : el.inverse(ref)).get(0), pending);
                 return x.mul(s.reshape(s.getShape().size(), 1));
             }
             case FFN_PERMUTATION:
@@ -232,7 +387,7 @@ public final class TransformEngine {
      * and reassemble in the axis' fused layout.
      */
     private static NDArray headAction(NDArray x, AxisLayout.Heads layout, SlotRef ref, boolean output, SlotElements el,
-                                      SpecDimensions dims) {
+                                      SpecDimensions dims, double[] pending) {
         int roles = layout.roles().size();
         long rest = x.getShape().get(1);
         int h = layout.heads();
@@ -242,7 +397,10 @@ public final class TransformEngine {
                 : x.reshape(roles, h, hd, rest);
         List<NDArray> parts = new ArrayList<>();
         for (int s = 0; s < roles; s++) {
-            parts.add(roleAction(sections.get(s), layout.roles().get(s), ref, output, el, dims));
+            parts.add(roleAction(sections.get(s), layout.roles().get(s), ref, output, el, dims, pending[0]));
+        }
+        if (folds(ref)) {
+            take(pending); // every role section took it (roleAction scales its map, or the section itself)
         }
         NDArray joined = roles == 1 ? parts.get(0).expandDims(0) : NDArrays.stack(new NDList(parts));
         if (layout.headMajor()) {
@@ -251,9 +409,17 @@ public final class TransformEngine {
         return joined.reshape(x.getShape());
     }
 
-    /** One role section xs [heads, hd, rest]. */
+    /** Whether a head-axis slot takes the pending factor (head maps do; permutations gather). */
+    private static boolean folds(SlotRef ref) {
+        return ref.kind() == SlotKind.QK || ref.kind() == SlotKind.VO;
+    }
+
+    /**
+     * One role section xs [heads, hd, rest]; a head-map slot multiplies by {@code factor} as
+     * well (its map scaled, or the section itself for a role the map leaves alone).
+     */
     private static NDArray roleAction(NDArray xs, HeadRole role, SlotRef ref, boolean output, SlotElements el,
-                                      SpecDimensions dims) {
+                                      SpecDimensions dims, double factor) {
         int kv = dims.kvHeads();
         int g = role.perQueryHead() ? dims.groupSize() : 1;
         Shape shape = xs.getShape();
@@ -282,16 +448,16 @@ public final class TransformEngine {
                 } else if (role == HeadRole.K) {
                     m = output ? el.inverseTranspose(ref) : el.element(ref);
                 } else {
-                    return xs;
+                    return times(xs, factor);
                 }
-                return perGroupMatMul(m, xs, kv, g);
+                return perGroupMatMul(times(m, factor), xs, kv, g);
             }
             case VO: {
                 if (role != HeadRole.V && role != HeadRole.O) {
-                    return xs;
+                    return times(xs, factor);
                 }
                 NDArray m = output ? el.element(ref) : el.inverseTranspose(ref);
-                return perGroupMatMul(m, xs, kv, g);
+                return perGroupMatMul(times(m, factor), xs, kv, g);
             }
             default:
                 throw new IllegalStateException("slot kind " + ref.kind() + " cannot act on a head axis");

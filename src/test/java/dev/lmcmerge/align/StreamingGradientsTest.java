@@ -19,17 +19,19 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Layer-block streaming computes the same gradients as one autograd graph over the whole model,
- * for every parameter group, on both sides of the path.
+ * Layer-block streaming, and the one-graph step with the token table made for the batch's tokens
+ * only, compute the same gradients as one autograd graph over the whole model with every weight
+ * transformed, for every parameter group, on both sides of the path; with the head's logits from
+ * rotated activations (a batch of at most d tokens) and from transformed weights (more tokens).
  */
 class StreamingGradientsTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt_neox", "llama"})
-    void streamingGradientsEqualWholeGraphGradientsForEveryParameterGroup(String family) {
+    @CsvSource({"gpt_neox, 1", "gpt_neox, 2", "llama, 1", "llama, 2"})
+    void streamingAndGraphGradientsEqualWholeGraphGradientsForEveryParameterGroup(String family, int rows) {
         try (NDManager m = NDManager.newBaseManager()) {
             Architecture arch = AlignModels.tiny(family, 4);
             TransformSpec spec = TransformSpec.forArchitecture(arch);
@@ -41,13 +43,19 @@ class StreamingGradientsTest {
             Transform tb = Transform.random(spec, groups, 4, m);
             Set<String> all = new LinkedHashSet<>(ta.parameters().keySet());
             try (InterpolationPath path = new InterpolationPath(spec, arch, a, b, ta, tb, all, all)) {
-                NDArray ids = AlignModels.tokens(arch, m, 5, 2, 12);
+                // d = 16: one row of 12 tokens takes the head by rotated activations, two rows (24) by weights.
+                NDArray ids = AlignModels.tokens(arch, m, 5, rows, 12);
+                assertTrue(path.headByActivations(), "the untied unembedding is only rotated");
                 try (InterpolationPath.Gradients streamed = path.streamingGradients(ids, 0.37);
+                     InterpolationPath.Gradients graph = path.graphGradients(ids, 0.37);
                      InterpolationPath.Gradients whole = path.wholeGraphGradients(ids, 0.37)) {
                     assertEquals(whole.loss(), streamed.loss(), 1e-5 * Math.abs(whole.loss()));
+                    assertEquals(whole.loss(), graph.loss(), 1e-5 * Math.abs(whole.loss()));
                     Set<SlotKind> seen = EnumSet.noneOf(SlotKind.class);
-                    compare(spec, whole.a(), streamed.a(), "A", seen);
-                    compare(spec, whole.b(), streamed.b(), "B", seen);
+                    compare(spec, whole.a(), streamed.a(), "A streamed", seen);
+                    compare(spec, whole.b(), streamed.b(), "B streamed", seen);
+                    compare(spec, whole.a(), graph.a(), "A graph", seen);
+                    compare(spec, whole.b(), graph.b(), "B graph", seen);
                     // Every slot kind of the family took part (scale: residual scale, and FFN scale for gated MLPs).
                     Set<SlotKind> expected = EnumSet.of(SlotKind.RESIDUAL_ROTATION, SlotKind.RESIDUAL_SCALE,
                             SlotKind.HEAD_GROUPS, SlotKind.QK, SlotKind.VO, SlotKind.FFN_PERMUTATION);

@@ -225,7 +225,7 @@ final class DualStep {
                 double streaming = timedStep(reps, streamingExtra, () -> path.streamingGradients(ids, 0.5));
                 double[] graphExtra = new double[1];
                 double graph = timedStep(reps, graphExtra, () -> path.graphGradients(ids, 0.5));
-                long budget = dev.lmcmerge.config.ComputeConfig.DEFAULT_STEP_GRAPH_MEMORY;
+                long budget = InterpolationPath.DEFAULT_GRAPH_MEMORY;
                 boolean productGraph = path.graphBytesEstimate() <= budget;
                 double step = productGraph ? graph : streaming;
                 double flops = stepFlops(s, spec, arch);

@@ -487,7 +487,10 @@ public final class InterpolationPath implements AutoCloseable {
     }
 
     /** See {@link #graphBytesEstimate}. */
-    static final int GRAPH_COPIES = 4;
+    static final int GRAPH_COPIES = 7;
+
+    /** The default of {@code lmc.compute.step-graph-memory} (the in-process learned matching uses it). */
+    public static final long DEFAULT_GRAPH_MEMORY = 4L << 30;
 
     /**
      * The same loss and gradients as {@link #streamingGradients} from one graph over the whole

@@ -163,7 +163,7 @@ public final class LearnedMatching {
                     double loss = 0;
                     for (int k = 0; k < o.alphasPerStep(); k++) {
                         double alpha = o.alphaLaw().sample(rng);
-                        try (InterpolationPath.Gradients g = path.streamingGradients(ids, alpha)) {
+                        try (InterpolationPath.Gradients g = path.gradients(ids, alpha, InterpolationPath.DEFAULT_GRAPH_MEMORY)) {
                             loss += g.loss() / o.alphasPerStep();
                             addScaled(gA, g.a(), 1.0 / o.alphasPerStep(), sm);
                             addScaled(gB, g.b(), 1.0 / o.alphasPerStep(), sm);

@@ -9,11 +9,10 @@ import java.util.OptionalLong;
  * @param device device of the tensor math
  * @param threads libtorch threads per task; empty: {@code spark.task.cpus}
  * @param cacheSizeBytes off-heap weight cache per executor; empty: what the executor's memory allows
+ * @param stepGraphMemoryBytes the largest estimated autograd graph a learned step may hold in one task;
+ *                             above it the step streams layer blocks (0: always stream)
  */
-public record ComputeConfig(Device device, OptionalInt threads, OptionalLong cacheSizeBytes) {
-
-    /** Default of {@code lmc.compute.step-graph-memory}. */
-    public static final long DEFAULT_STEP_GRAPH_MEMORY = 3L << 30;
+public record ComputeConfig(Device device, OptionalInt threads, OptionalLong cacheSizeBytes, long stepGraphMemoryBytes) {
 
     /** Devices: auto picks the GPU Spark assigned to the task, else the CPU. */
     public enum Device { AUTO, CPU, GPU }
@@ -22,6 +21,7 @@ public record ComputeConfig(Device device, OptionalInt threads, OptionalLong cac
         return new ComputeConfig(
                 r.enumValue("lmc.compute.device", Device.class),
                 r.autoOrInt("lmc.compute.threads", 1, 1024),
-                r.autoOrBytes("lmc.compute.cache-size", 1));
+                r.autoOrBytes("lmc.compute.cache-size", 1),
+                r.bytesAtLeast("lmc.compute.step-graph-memory", 0));
     }
 }

@@ -165,7 +165,7 @@ public final class GradientStepJob {
                     new LinkedHashSet<>(learnedA), new LinkedHashSet<>(learnedB))) {
                 NDArray ids = m.create(part.ids(), new Shape(part.rows(), part.seqLen()));
                 long n = Losses.predictedTokens(ids);
-                try (InterpolationPath.Gradients g = path.streamingGradients(ids, alpha)) {
+                try (InterpolationPath.Gradients g = path.gradients(ids, alpha, ctx.stepGraphMemory())) {
                     return new Sums(g.loss() * n, n, weighted(g.a(), n), weighted(g.b(), n));
                 }
             }

@@ -26,6 +26,7 @@ import org.apache.hadoop.conf.Configuration;
  * @param device     {@code lmc.compute.device}
  * @param threads    {@code lmc.compute.threads}, 0 for auto
  * @param cacheLimit the executor cache limit in bytes (resolved from {@code auto} on the executor when 0)
+ * @param stepGraphMemory the largest estimated graph a learned step may hold ({@code lmc.compute.step-graph-memory})
  * @param hadoop     {@code fs.s3a.*} properties for every file system the tasks open (secret)
  * @param scope      what cached weights belong to (the run attempt): a later run in the same JVM
  *                   reads the checkpoints again, in case they changed in between
@@ -33,7 +34,8 @@ import org.apache.hadoop.conf.Configuration;
  *                   self-check and the naive curve): executors then drop them from their caches
  */
 public record JobContext(String modelA, String modelB, String orthogonal, List<String> groups,
-                         ComputeConfig.Device device, int threads, long cacheLimit, Map<String, String> hadoop,
+                         ComputeConfig.Device device, int threads, long cacheLimit, long stepGraphMemory,
+                         Map<String, String> hadoop,
                          String scope, boolean storedForms) implements Serializable {
 
     public JobContext {
@@ -51,7 +53,7 @@ public record JobContext(String modelA, String modelB, String orthogonal, List<S
         Map<String, String> hadoop = new LinkedHashMap<>(sparkHadoopSettings(sparkConf));
         hadoop.putAll(base.hadoop());
         return new JobContext(base.modelA(), base.modelB(), base.orthogonal(), base.groups(), base.device(),
-                base.threads(), base.cacheLimit(), hadoop, base.scope(), true);
+                base.threads(), base.cacheLimit(), base.stepGraphMemory(), hadoop, base.scope(), true);
     }
 
     /** {@code spark.hadoop.K = V} entries of a Spark configuration as {@code K = V}. */
@@ -72,18 +74,20 @@ public record JobContext(String modelA, String modelB, String orthogonal, List<S
         }
         return new JobContext(plan.modelA().location(), plan.modelB().location(),
                 job.align().orthogonal().name(), groups, job.compute().device(), job.compute().threads().orElse(0),
-                job.compute().cacheSizeBytes().orElse(0L), job.hadoopProperties(), scope, true);
+                job.compute().cacheSizeBytes().orElse(0L), job.compute().stepGraphMemoryBytes(), job.hadoopProperties(), scope,
+                true);
     }
 
     /** This context for the tasks after the last use of the stored forms (see {@code storedForms}). */
     public JobContext withoutStoredForms() {
-        return new JobContext(modelA, modelB, orthogonal, groups, device, threads, cacheLimit, hadoop, scope, false);
+        return new JobContext(modelA, modelB, orthogonal, groups, device, threads, cacheLimit, stepGraphMemory, hadoop, scope,
+                false);
     }
 
     /** The compute settings as configured. */
     public ComputeConfig compute() {
         return new ComputeConfig(device, threads > 0 ? java.util.OptionalInt.of(threads) : java.util.OptionalInt.empty(),
-                cacheLimit > 0 ? java.util.OptionalLong.of(cacheLimit) : java.util.OptionalLong.empty());
+                cacheLimit > 0 ? java.util.OptionalLong.of(cacheLimit) : java.util.OptionalLong.empty(), stepGraphMemory);
     }
 
     /** The folder of side {@code a} or {@code b}. */

@@ -38,6 +38,8 @@ class JobConfigTest {
         assertEquals(5_000_000_000L, c.output().shardSizeBytes());
         assertEquals(List.of(0.5), c.output().mergedAlphas());
         assertTrue(c.compute().threads().isEmpty(), "threads = auto");
+        assertEquals(dev.lmcmerge.align.InterpolationPath.DEFAULT_GRAPH_MEMORY, c.compute().stepGraphMemoryBytes(),
+                "the in-process learned matching uses the same default");
         assertEquals(11, c.eval().alphaGrid().length);
         assertEquals("defaults", c.source());
     }
@@ -277,5 +279,12 @@ class JobConfigTest {
         String m = usageError(Optional.empty(), "s3.fs.s3a.secret.key=[leaked-value]").getMessage();
         assertTrue(m.contains("lmc.s3.fs.s3a.secret.key"), m);
         assertFalse(m.contains("leaked-value"), m);
+    }
+
+    @Test
+    void aNegativeStepGraphMemoryIsRefusedNamingTheKey() {
+        LmcException e = assertThrows(LmcException.class,
+                () -> JobConfig.load(Optional.empty(), List.of("compute.step-graph-memory=-1")));
+        assertTrue(e.getMessage().contains("lmc.compute.step-graph-memory"), e.getMessage());
     }
 }

@@ -287,7 +287,15 @@ public final class InterpolationPath implements AutoCloseable {
         Weights wb = side(b, names, leavesB, rows, alpha, scope);
         Weights out = new Weights(scope, "path at alpha " + alpha);
         for (String n : names) {
-            NDArray sum = wa.get(n).add(wb.get(n));
+            NDArray x = wa.get(n);
+            NDArray sum;
+            if (x != a.canonical.get(n)) {
+                // A's transformed tensor is new and nothing saved it for backward (products save their
+                // inputs): add in place, one fresh weight-sized array fewer per tensor.
+                sum = x.addi(wb.get(n));
+            } else {
+                sum = x.add(wb.get(n));
+            }
             sum.attach(scope); // an untouched canonical array would otherwise own it
             out.put(n, sum);
         }
@@ -563,7 +571,7 @@ public final class InterpolationPath implements AutoCloseable {
                 a.canonical.get(u), null);
         NDArray logitsB = Nn.linear(TransformEngine.readerInput(spec, transformOf(b, leavesB, scope), x),
                 b.canonical.get(u), null);
-        return logitsA.mul(1 - alpha).add(logitsB.mul(alpha));
+        return Nn.times(logitsA, 1 - alpha).add(Nn.times(logitsB, alpha));
     }
 
     private Transform transformOf(Side s, Map<String, NDArray> leaves, NDManager scope) {

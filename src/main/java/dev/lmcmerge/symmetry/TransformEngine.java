@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.ndarray.types.Shape;
+import dev.lmcmerge.model.Nn;
 import dev.lmcmerge.model.Weights;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -236,17 +237,9 @@ public final class TransformEngine {
         return times(m, take(pending));
     }
 
-    /**
-     * x times f with the scalar in libtorch's own memory: DJL's {@code mul(Number)} wraps a Java
-     * buffer freed when this apply's scratch scope closes, while autograd keeps the scalar for
-     * the backward pass that runs after it (seen as wrong, run-to-run different gradients).
-     */
+    /** x times f (x itself for 1), the scalar libtorch-owned: autograd keeps it past this apply ({@link Nn#times}). */
     private static NDArray times(NDArray x, double f) {
-        if (f == 1.0) {
-            return x;
-        }
-        NDArray c = x.getManager().create((float) f).duplicate();
-        return x.mul(c);
+        return f == 1.0 ? x : Nn.times(x, f);
     }
 
     /** T X on an output axis, T^{-T} X on an input axis, with X the axis as rows. */

@@ -183,9 +183,10 @@ final class DualStep {
     private static final double GIB = 1024.0 * 1024 * 1024;
 
     /**
-     * Median seconds of {@code step} after one warm-up, and in {@code extraGib[0]} the largest rise
-     * of the process' resident memory during one step over what it held just before (the peak is
-     * reset through /proc/self/clear_refs; 0 where that is not possible).
+     * Median seconds of {@code step} after one warm-up, and in {@code extraGib[0]} how far the
+     * process' resident memory rose above what it held just before that first (cold) step: the
+     * step's own peak. Freed memory kept for reuse by a previous step (model.NativeAllocator) is
+     * first given back by waiting out its trim delay. 0 where /proc/self/clear_refs is not writable.
      */
     static double timedStep(int reps, double[] extraGib, java.util.function.Supplier<InterpolationPath.Gradients> step) {
         Runnable body = () -> {
@@ -195,10 +196,15 @@ final class DualStep {
                 }
             }
         };
-        body.run();
+        try {
+            Thread.sleep(6000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         long before = ProcStatus.kb("VmRSS");
-        if (ProcStatus.resetPeak()) {
-            body.run();
+        boolean reset = ProcStatus.resetPeak();
+        body.run();
+        if (reset) {
             extraGib[0] = Math.max(0, ProcStatus.kb("VmHWM") - before) * 1024.0 / GIB;
         }
         return BenchContext.medianSeconds(0, reps, body);

@@ -48,7 +48,7 @@ final class PyTorchReference {
         double theirs = r.get("seconds").asDouble();
         System.out.printf("PyTorch %s eager, %d threads, batch %d x seq %d: %.3f s per step (loss %.3f)%n",
                 r.get("torch").asText(), r.get("threads").asInt(), s.batch(), s.seq(), theirs, r.get("loss").asDouble());
-        System.out.printf("lmc-merge step (streamingGradients, this run): %.3f s; ours / theirs = %.2f%n", ours, ours / theirs);
+        System.out.printf("lmc-merge step (the merge job's choice, this run): %.3f s; ours / theirs = %.2f%n", ours, ours / theirs);
         return List.of(new Figure("step_pytorch_seconds_160m", theirs, "s"),
                 new Figure("step_vs_pytorch", ours / theirs, "ratio"));
     }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.lmcmerge.model.Architecture;
 import dev.lmcmerge.model.Losses;
+import dev.lmcmerge.model.NativeAllocator;
 import dev.lmcmerge.model.Nn;
 import dev.lmcmerge.model.TensorSpec;
 import dev.lmcmerge.model.TokenRows;
@@ -378,6 +379,12 @@ public final class InterpolationPath implements AutoCloseable {
      * @param ids token ids [B, T] (int64)
      */
     public Gradients streamingGradients(NDArray ids, double alpha) {
+        try (NativeAllocator.Scope reuse = NativeAllocator.reuse()) { // a step frees and makes many tensors
+            return streamed(ids, alpha);
+        }
+    }
+
+    private Gradients streamed(NDArray ids, double alpha) {
         Architecture arch = architectureAt(alpha);
         int layers = blockTensors.size();
         NDManager out = manager.newSubManager();
@@ -508,6 +515,12 @@ public final class InterpolationPath implements AutoCloseable {
      * for the batch's distinct tokens only, as in streaming.
      */
     public Gradients graphGradients(NDArray ids, double alpha) {
+        try (NativeAllocator.Scope reuse = NativeAllocator.reuse()) { // a step frees and makes many tensors
+            return oneGraph(ids, alpha);
+        }
+    }
+
+    private Gradients oneGraph(NDArray ids, double alpha) {
         Architecture arch = architectureAt(alpha);
         NDManager out = manager.newSubManager();
         Map<String, NDArray> gradA = new LinkedHashMap<>();

@@ -14,12 +14,21 @@ final class BenchContext {
         this.quick = quick;
     }
 
-    /** The machine's fp32 GEMM throughput (FLOP/s) measured now with libtorch, at its best size. */
+    /**
+     * The machine's fp32 GEMM throughput (FLOP/s) with libtorch, at its best size: measured now if
+     * this run has not measured it yet, else the best measurement of this run (the gemm benchmark
+     * offers its own), so a ratio is never taken against a peak measured in a slow moment.
+     */
     double gemmPeak() {
         if (gemmPeak < 0) {
             gemmPeak = GemmPeak.measure(quick ? new int[] {1024} : new int[] {1024, 2048}).best();
         }
         return gemmPeak;
+    }
+
+    /** Takes a GEMM throughput measured in this run into account (see {@link #gemmPeak}). */
+    void offerGemmPeak(double flops) {
+        gemmPeak = Math.max(gemmPeak, flops);
     }
 
     /** Keeps a figure for a later benchmark of the same run (the reference compares with the step's time). */

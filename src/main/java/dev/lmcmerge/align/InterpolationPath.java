@@ -502,7 +502,7 @@ public final class InterpolationPath implements AutoCloseable {
     }
 
     /** See {@link #graphBytesEstimate}. */
-    static final int GRAPH_COPIES = 7;
+    static final int GRAPH_COPIES = 8;
 
     /** The default of {@code lmc.compute.step-graph-memory} (the in-process learned matching uses it). */
     public static final long DEFAULT_GRAPH_MEMORY = 4L << 30;

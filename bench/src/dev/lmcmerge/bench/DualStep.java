@@ -225,7 +225,7 @@ final class DualStep {
             Set<String> learnedA = new LinkedHashSet<>(learnedB);
             learnedA.remove(Slot.nameOf(SlotKind.RESIDUAL_ROTATION, -1));
             NDArray ids = m.randomInteger(0, cfg.vocabSize(), new Shape(s.batch(), s.seq()), DataType.INT64);
-            int reps = ctx.quick ? 2 : 3;
+            int reps = ctx.quick ? 3 : 5; // odd: the median is one measured step
             try (InterpolationPath path = new InterpolationPath(spec, arch, ca, cb, t[0], t[1], learnedA, learnedB)) {
                 double[] streamingExtra = new double[1];
                 double streaming = timedStep(reps, streamingExtra, () -> path.streamingGradients(ids, 0.5));

@@ -43,7 +43,7 @@ final class PyTorchReference {
                 "--d", "" + s.cfg().hiddenSize(), "--layers", "" + s.cfg().numLayers(), "--heads", "" + s.cfg().numHeads(),
                 "--ffn", "" + s.cfg().intermediateSize(), "--vocab", "" + s.cfg().vocabSize(),
                 "--batch", "" + s.batch(), "--seq", "" + s.seq(), "--threads", "" + threads,
-                "--reps", ctx.quick ? "1" : "3"));
+                "--reps", ctx.quick ? "3" : "5"));
         JsonNode r = runJson(cmd);
         double theirs = r.get("seconds").asDouble();
         System.out.printf("PyTorch %s eager, %d threads, batch %d x seq %d: %.3f s per step (loss %.3f)%n",

@@ -278,7 +278,11 @@ public final class TransformEngine {
         List<SlotRef> active = activeSlots(rule, el);
         for (int i = 0; i < active.size(); i++) {
             SlotRef ref = active.get(i);
-            if (layout instanceof AxisLayout.Heads heads) {
+            if (layout instanceof AxisLayout.Heads heads && folds(ref) && blockDiagonal(heads, spec.dims())) {
+                // The head maps come last on a head axis: all of them in one batched product.
+                x = headMaps(x, heads, active.subList(i, active.size()), output, el, pending);
+                break;
+            } else if (layout instanceof AxisLayout.Heads heads) {
                 x = headAction(x, heads, ref, output, el, spec.dims(), pending);
             } else if (rotationThenScale(active, i)) {
                 // diag(s) O^T X as one product with the small diag(s) O^T (see the column case).
@@ -400,6 +404,75 @@ public final class TransformEngine {
             joined = joined.transpose(1, 0, 2, 3);
         }
         return joined.reshape(x.getShape());
+    }
+
+    /**
+     * True if a fused head-major axis ([q_h | k_h | v_h] per head) without grouped queries can take
+     * its head maps as one block-diagonal map per head: the axis is then a free view
+     * [heads, roles x hd, rest], so no role section is split off and stacked back.
+     */
+    private static boolean blockDiagonal(AxisLayout.Heads layout, SpecDimensions dims) {
+        return layout.headMajor() && layout.roles().size() > 1 && dims.groupSize() == 1;
+    }
+
+    /**
+     * The head maps {@code maps} (qk, vo) on a {@link #blockDiagonal} axis: per head, the
+     * block-diagonal matrix of each role's map (the identity for a role no map acts on), times the
+     * pending factor, applied by one batched product. The maps are those {@link #roleAction} uses.
+     */
+    private static NDArray headMaps(NDArray x, AxisLayout.Heads layout, List<SlotRef> maps, boolean output,
+                                    SlotElements el, double[] pending) {
+        int h = layout.heads();
+        int hd = layout.headDim();
+        List<HeadRole> roles = layout.roles();
+        NDArray[] blocks = new NDArray[roles.size()];
+        for (SlotRef ref : maps) {
+            if (!folds(ref)) {
+                throw new IllegalStateException("slot " + ref.slotName() + " after the head maps of an axis");
+            }
+            for (int r = 0; r < roles.size(); r++) {
+                NDArray m = roleMap(ref, roles.get(r), output, el);
+                if (m != null) {
+                    blocks[r] = blocks[r] == null ? m : m.matMul(blocks[r]);
+                }
+            }
+        }
+        NDManager mgr = x.getManager();
+        List<NDArray> rows = new ArrayList<>();
+        for (int r = 0; r < roles.size(); r++) {
+            List<NDArray> row = new ArrayList<>();
+            for (int c = 0; c < roles.size(); c++) {
+                if (c != r) {
+                    row.add(mgr.zeros(new Shape(h, hd, hd), x.getDataType()));
+                } else if (blocks[r] != null) {
+                    row.add(blocks[r]);
+                } else {
+                    row.add(MatrixFunctions.eye(mgr, hd, x.getDataType()).expandDims(0).repeat(0, h));
+                }
+            }
+            rows.add(NDArrays.concat(new NDList(row), 2));
+        }
+        NDArray m = NDArrays.concat(new NDList(rows), 1); // [h, roles x hd, roles x hd]
+        long rest = x.getShape().get(1);
+        NDArray y = scaled(m, pending).matMul(x.reshape(h, (long) roles.size() * hd, rest));
+        return y.reshape(x.getShape());
+    }
+
+    /** The map slot {@code ref} applies to role {@code role}'s rows, or null if it leaves them alone. */
+    private static NDArray roleMap(SlotRef ref, HeadRole role, boolean output, SlotElements el) {
+        if (ref.kind() == SlotKind.QK) {
+            if (role == HeadRole.Q) {
+                return output ? el.element(ref) : el.inverseTranspose(ref);
+            }
+            if (role == HeadRole.K) {
+                return output ? el.inverseTranspose(ref) : el.element(ref);
+            }
+            return null;
+        }
+        if (role == HeadRole.V || role == HeadRole.O) {
+            return output ? el.element(ref) : el.inverseTranspose(ref);
+        }
+        return null;
     }
 
     /** Whether a head-axis slot takes the pending factor (head maps do; permutations gather). */

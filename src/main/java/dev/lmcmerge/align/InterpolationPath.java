@@ -379,8 +379,13 @@ public final class InterpolationPath implements AutoCloseable {
      * @param ids token ids [B, T] (int64)
      */
     public Gradients streamingGradients(NDArray ids, double alpha) {
-        try (NativeAllocator.Scope reuse = NativeAllocator.reuse()) { // a step frees and makes many tensors
-            return streamed(ids, alpha);
+        return reusingMemory(() -> streamed(ids, alpha));
+    }
+
+    /** Runs a step with freed native memory kept for reuse: a step frees and makes many tensors ({@link NativeAllocator}). */
+    private static Gradients reusingMemory(java.util.function.Supplier<Gradients> step) {
+        try (NativeAllocator.Scope reuse = NativeAllocator.reuse()) {
+            return step.get();
         }
     }
 
@@ -515,9 +520,7 @@ public final class InterpolationPath implements AutoCloseable {
      * for the batch's distinct tokens only, as in streaming.
      */
     public Gradients graphGradients(NDArray ids, double alpha) {
-        try (NativeAllocator.Scope reuse = NativeAllocator.reuse()) { // a step frees and makes many tensors
-            return oneGraph(ids, alpha);
-        }
+        return reusingMemory(() -> oneGraph(ids, alpha));
     }
 
     private Gradients oneGraph(NDArray ids, double alpha) {

@@ -91,9 +91,20 @@ public final class ModelLoader {
         String where = ckpt.folder().toString();
         checkPresentAndShaped(ckpt, arch.tensors(), where);
         Weights w = new Weights(manager, where);
-        // One off-heap chunk for every tensor of the load: a direct buffer is freed only by a GC,
-        // which a load that leaves the heap alone may not see for gigabytes of buffers.
-        ByteBuffer chunk = ByteBuffer.allocateDirect(4 * CHUNK).order(ByteOrder.nativeOrder());
+        // One off-heap chunk for every tensor of the load (made at the first half-precision tensor:
+        // float32 checkpoints never need it): a direct buffer is freed only by a GC, which a load
+        // that leaves the heap alone may not see for gigabytes of buffers.
+        java.util.function.Supplier<ByteBuffer> chunk = new java.util.function.Supplier<>() {
+            private ByteBuffer buffer;
+
+            @Override
+            public ByteBuffer get() {
+                if (buffer == null) {
+                    buffer = ByteBuffer.allocateDirect(4 * CHUNK).order(ByteOrder.nativeOrder());
+                }
+                return buffer;
+            }
+        };
         for (TensorSpec spec : arch.tensors()) {
             if (spec.tied() && !ckpt.tensors().containsKey(spec.name())) {
                 continue;
@@ -158,7 +169,8 @@ public final class ModelLoader {
         }
     }
 
-    private static NDArray read(HfCheckpoint ckpt, TensorSpec spec, NDManager manager, String where, ByteBuffer chunk) {
+    private static NDArray read(HfCheckpoint ckpt, TensorSpec spec, NDManager manager, String where,
+                                java.util.function.Supplier<ByteBuffer> chunk) {
         TensorInfo info = ckpt.tensors().get(spec.name());
         Shape shape = new Shape(spec.shape());
         if (info.dtype() == DType.F32) {
@@ -167,7 +179,7 @@ public final class ModelLoader {
             checkFinite(bytes.asFloatBuffer(), spec.name(), where);
             return libtorchOwned(manager.create(bytes, shape, DataType.FLOAT32));
         }
-        return widened(ckpt.read(spec.name()), info, shape, manager, spec.name(), where, chunk);
+        return widened(ckpt.read(spec.name()), info, shape, manager, spec.name(), where, chunk.get());
     }
 
     /** Elements widened per chunk (16 MiB of float32). */

@@ -47,6 +47,12 @@ import java.util.Set;
  * parameters sum theirs over every part. Peak memory: the weights, the L+1 block inputs and one
  * block's graph. {@link #wholeGraphGradients} is the plain one-graph reference (tests, tiny models).
  *
+ * <p><b>One graph when it fits</b> ({@link #graphGradients}, chosen by {@link #gradients} against
+ * {@code lmc.compute.step-graph-memory}): the same result from one graph over the whole model,
+ * each side's transforms applied once instead of twice. Both variants take the head's logits from
+ * rotated activations with the canonical unembeddings ({@link #headLogits}) and make each side's
+ * weights pre-scaled by its interpolation weight, so interpolating is one addition per tensor.
+ *
  * <p>Gradient recording holds {@link GradientLock} (one DJL collector per JVM).
  */
 public final class InterpolationPath implements AutoCloseable {

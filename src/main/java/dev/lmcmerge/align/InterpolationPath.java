@@ -50,7 +50,7 @@ import java.util.Set;
  * <p><b>One graph when it fits</b> ({@link #graphGradients}, chosen by {@link #gradients} against
  * {@code lmc.compute.step-graph-memory}): the same result from one graph over the whole model,
  * each side's transforms applied once instead of twice. Both variants take the head's logits from
- * rotated activations with the canonical unembeddings ({@link #headLogits}) and make each side's
+ * rotated activations with the canonical unembeddings ({@code headLogits}) and make each side's
  * weights pre-scaled by its interpolation weight, so interpolating is one addition per tensor.
  *
  * <p>Gradient recording holds {@link GradientLock} (one DJL collector per JVM).

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.lmcmerge.model.Weights;
+import dev.lmcmerge.symmetry.AxisRule;
 import dev.lmcmerge.symmetry.OrthogonalParameterization;
 import dev.lmcmerge.symmetry.Permutation;
 import dev.lmcmerge.symmetry.PolarInvertible;
@@ -11,6 +12,8 @@ import dev.lmcmerge.symmetry.RopeCommutingMap;
 import dev.lmcmerge.symmetry.Slot;
 import dev.lmcmerge.symmetry.SlotGroup;
 import dev.lmcmerge.symmetry.SlotKind;
+import dev.lmcmerge.symmetry.SlotRef;
+import dev.lmcmerge.symmetry.TensorRule;
 import dev.lmcmerge.symmetry.Transform;
 import dev.lmcmerge.symmetry.TransformEngine;
 import dev.lmcmerge.symmetry.TransformSpec;
@@ -20,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
 
@@ -109,16 +113,19 @@ public final class WeightMatching {
                 if (params.containsKey(residualSlot())) {
                     rotOnly.put(residualSlot(), params.get(residualSlot()));
                 }
-                try (Weights br = transformed(spec, rotOnly, canonicalB, manager)) {
-                    for (int l = 0; l < layers; l++) {
+                Map<Integer, List<String>> layerTensors = byLayer(spec, canonicalB);
+                for (int l = 0; l < layers; l++) {
+                    // B rotated one layer at a time (see the head maps below).
+                    try (Weights br = transformed(spec, rotOnly, canonicalB, layerTensors.getOrDefault(l, List.of()),
+                            manager)) {
                         if (heads) {
                             matchHeads(spec, canonicalA, br, l, rotary, state, perms, manager);
                         }
                         if (ffn) {
                             matchFfn(spec, canonicalA, br, l, ffnScale, state, perms, manager);
                         }
-                        report.layer(it, l, "heads and FFN units");
                     }
+                    report.layer(it, l, "heads and FFN units");
                 }
             }
             if (qk || vo) {
@@ -127,16 +134,21 @@ public final class WeightMatching {
                     noMaps.remove(Slot.nameOf(SlotKind.QK, l));
                     noMaps.remove(Slot.nameOf(SlotKind.VO, l));
                 }
-                try (Weights bp = transformed(spec, noMaps, canonicalB, manager)) {
-                    for (int l = 0; l < layers; l++) {
+                // One layer's tensors transformed at a time, not a whole copy of B beside the two cached
+                // models (at the Pythia-1B shape a whole copy is 4 GB: the highest point of the merge).
+                Map<Integer, List<String>> layerTensors = byLayer(spec, canonicalB);
+                for (int l = 0; l < layers; l++) {
+                    try (Weights bp = transformed(spec, noMaps, canonicalB, layerTensors.getOrDefault(l, List.of()), manager)) {
                         fitHeadMaps(spec, canonicalA, bp, l, rotary, qk, vo, state, manager);
-                        report.layer(it, l, "head maps");
                     }
+                    report.layer(it, l, "head maps");
                 }
             }
-            double d;
-            try (Weights bt = transformed(spec, params, canonicalB, manager)) {
-                d = distance(spec, canonicalA, bt);
+            double d = 0;
+            for (List<String> group : byLayer(spec, canonicalB).values()) {
+                try (Weights bt = transformed(spec, params, canonicalB, group, manager)) {
+                    d += distance(spec, canonicalA, bt);
+                }
             }
             report.round(it, d);
             if (!(d < best * (1 - 1e-9))) {
@@ -197,15 +209,44 @@ public final class WeightMatching {
         return Slot.nameOf(SlotKind.RESIDUAL_ROTATION, -1);
     }
 
-    /** canonical B under the slots in {@code params} (identity elsewhere); identity fillers live in a scratch manager. */
-    static Weights transformed(TransformSpec spec, Map<String, NDArray> params, Weights w, NDManager manager) {
+    /**
+     * The tensor names of {@code w} by the layer of the layer slots acting on them (-1: only global
+     * slots or none), so a layer's tensors can be transformed together and dropped.
+     */
+    static Map<Integer, List<String>> byLayer(TransformSpec spec, Weights w) {
+        Map<Integer, List<String>> out = new TreeMap<>();
+        for (String n : w.names()) {
+            int layer = -1;
+            TensorRule r = spec.rule(n);
+            if (r != null) {
+                for (AxisRule ax : new AxisRule[] {r.out(), r.in()}) {
+                    if (ax != null) {
+                        for (SlotRef ref : ax.slots()) {
+                            layer = Math.max(layer, ref.layer());
+                        }
+                    }
+                }
+            }
+            out.computeIfAbsent(layer, k -> new ArrayList<>()).add(n);
+        }
+        return out;
+    }
+
+    /** As {@link #transformed(TransformSpec, Map, Weights, NDManager)} for the tensors {@code names} only. */
+    static Weights transformed(TransformSpec spec, Map<String, NDArray> params, Weights w, List<String> names,
+                               NDManager manager) {
         Set<SlotGroup> present = EnumSet.noneOf(SlotGroup.class);
         for (String slot : params.keySet()) {
             present.add(spec.slot(slot).kind().group());
         }
         try (NDManager scratch = manager.newSubManager()) {
-            return TransformEngine.apply(spec, Transform.of(spec, present, params, scratch), w);
+            return TransformEngine.apply(spec, Transform.of(spec, present, params, scratch), w, names);
         }
+    }
+
+    /** canonical B under the slots in {@code params} (identity elsewhere); identity fillers live in a scratch manager. */
+    static Weights transformed(TransformSpec spec, Map<String, NDArray> params, Weights w, NDManager manager) {
+        return transformed(spec, params, w, new ArrayList<>(w.names()), manager);
     }
 
     /**

@@ -99,6 +99,8 @@ public final class InterpolationPath implements AutoCloseable {
     private final List<List<String>> blockTensors = new ArrayList<>();
     /** Whether the head's logits can be had from rotated activations (see {@link #headLogits}). */
     private final boolean headByActivations;
+    /** See {@link #graphBytesEstimate}; fixed by the canonical weights' shapes. */
+    private final long graphBytes;
 
     /**
      * @param spec       the bound spec of both models
@@ -138,6 +140,13 @@ public final class InterpolationPath implements AutoCloseable {
             }
         }
         this.headByActivations = headByActivations(spec, arch, initB, headTensors);
+        long floats = 0;
+        for (String n : canonicalA.names()) {
+            if (!n.equals(arch.tokenEmbedding())) {
+                floats += canonicalA.get(n).getShape().size();
+            }
+        }
+        this.graphBytes = GRAPH_COPIES * 4 * floats;
     }
 
     /**
@@ -253,13 +262,8 @@ public final class InterpolationPath implements AutoCloseable {
      * manager is a child of {@code parent}; close it when done.
      */
     public Weights weightsAt(double alpha, NDManager parent) {
-        List<String> all = new ArrayList<>(embedTensors);
-        for (List<String> blk : blockTensors) {
-            all.addAll(blk);
-        }
-        all.addAll(headTensors);
         NDManager m = parent.newSubManager();
-        Weights w = part(all, alpha, Map.of(), Map.of(), m);
+        Weights w = part(allTensors(), alpha, Map.of(), Map.of(), m);
         Weights out = new Weights(m, "path at alpha " + alpha);
         for (String n : w.names()) {
             out.put(n, w.get(n));
@@ -503,13 +507,7 @@ public final class InterpolationPath implements AutoCloseable {
      * docs/benchmarks.md). Activations of a batch of a few thousand tokens are small beside them.
      */
     public long graphBytesEstimate() {
-        long floats = 0;
-        for (String n : a.canonical.names()) {
-            if (!n.equals(archs.base().tokenEmbedding())) {
-                floats += a.canonical.get(n).getShape().size();
-            }
-        }
-        return GRAPH_COPIES * 4 * floats;
+        return graphBytes;
     }
 
     /** See {@link #graphBytesEstimate}. */
@@ -530,6 +528,30 @@ public final class InterpolationPath implements AutoCloseable {
     }
 
     private Gradients oneGraph(NDArray ids, double alpha) {
+        return inOneGraph(alpha, (arch, la, lb, s) -> {
+            ids.tempAttach(s);
+            TokenRows rows = tokenRows(ids, s);
+            List<String> body = new ArrayList<>(embedTensors);
+            for (List<String> blk : blockTensors) {
+                body.addAll(blk);
+            }
+            // One engine call for embedding and blocks: each slot's element (the rotation, say) is made once.
+            Weights w = part(body, alpha, la, lb, rows, s);
+            NDArray h = arch.embed(w, rows == null ? ids : rows.renumbered());
+            for (int l = 0; l < blockTensors.size(); l++) {
+                h = arch.block(l, w, h);
+            }
+            return Losses.causalLm(headLogits(arch, alpha, la, lb, h, s), ids);
+        });
+    }
+
+    /** The loss of one graph, given the architecture at alpha, both sides' gradient leaves and a scope. */
+    private interface GraphLoss {
+        NDArray loss(Architecture arch, Map<String, NDArray> leavesA, Map<String, NDArray> leavesB, NDManager scope);
+    }
+
+    /** Loss and gradients of every learned slot from one graph built by {@code graph}. */
+    private Gradients inOneGraph(double alpha, GraphLoss graph) {
         Architecture arch = architectureAt(alpha);
         NDManager out = manager.newSubManager();
         Map<String, NDArray> gradA = new LinkedHashMap<>();
@@ -539,19 +561,7 @@ public final class InterpolationPath implements AutoCloseable {
             try (NDManager s = manager.newSubManager()) {
                 Map<String, NDArray> la = leaves(a, a.learned, s);
                 Map<String, NDArray> lb = leaves(b, b.learned, s);
-                ids.tempAttach(s);
-                TokenRows rows = tokenRows(ids, s);
-                List<String> body = new ArrayList<>(embedTensors);
-                for (List<String> blk : blockTensors) {
-                    body.addAll(blk);
-                }
-                // One engine call for embedding and blocks: each slot's element (the rotation, say) is made once.
-                Weights w = part(body, alpha, la, lb, rows, s);
-                NDArray h = arch.embed(w, rows == null ? ids : rows.renumbered());
-                for (int l = 0; l < blockTensors.size(); l++) {
-                    h = arch.block(l, w, h);
-                }
-                NDArray lossArr = Losses.causalLm(headLogits(arch, alpha, la, lb, h, s), ids);
+                NDArray lossArr = graph.loss(arch, la, lb, s);
                 c.backward(lossArr);
                 loss[0] = lossArr.toType(DataType.FLOAT64, false).getDouble();
                 accumulate(la, gradA, out);
@@ -609,30 +619,20 @@ public final class InterpolationPath implements AutoCloseable {
 
     /** The same loss and gradients from one graph over the whole model (reference for tests and tiny models). */
     public Gradients wholeGraphGradients(NDArray ids, double alpha) {
-        Architecture arch = architectureAt(alpha);
-        NDManager out = manager.newSubManager();
-        Map<String, NDArray> gradA = new LinkedHashMap<>();
-        Map<String, NDArray> gradB = new LinkedHashMap<>();
-        double[] loss = new double[1];
+        return inOneGraph(alpha, (arch, la, lb, s) -> {
+            ids.tempAttach(s);
+            return Losses.causalLm(arch.forward(part(allTensors(), alpha, la, lb, s), ids), ids);
+        });
+    }
+
+    /** Every tensor of the path: embedding, blocks, head. */
+    private List<String> allTensors() {
         List<String> all = new ArrayList<>(embedTensors);
         for (List<String> blk : blockTensors) {
             all.addAll(blk);
         }
         all.addAll(headTensors);
-        GradientLock.collect(c -> {
-            try (NDManager s = manager.newSubManager()) {
-                Map<String, NDArray> la = leaves(a, a.learned, s);
-                Map<String, NDArray> lb = leaves(b, b.learned, s);
-                ids.tempAttach(s);
-                Weights w = part(all, alpha, la, lb, s);
-                NDArray lossArr = Losses.causalLm(arch.forward(w, ids), ids);
-                c.backward(lossArr);
-                loss[0] = lossArr.toType(DataType.FLOAT64, false).getDouble();
-                accumulate(la, gradA, out);
-                accumulate(lb, gradB, out);
-            }
-        });
-        return new Gradients(loss[0], gradA, gradB, out);
+        return all;
     }
 
     /** The slots of every layer and the global ones, for callers choosing what to learn. */

@@ -97,6 +97,8 @@ public final class WeightMatching {
         Map<String, int[]> bestPerms = new LinkedHashMap<>(perms);
         double best = before;
         int rounds = 0;
+        // B's tensors by layer, for transforming one layer at a time (see the head maps below).
+        Map<Integer, List<String>> layerTensors = byLayer(spec, canonicalB);
         for (int it = 0; it < maxIterations; it++) {
             rounds++;
             if (residual) {
@@ -113,7 +115,6 @@ public final class WeightMatching {
                 if (params.containsKey(residualSlot())) {
                     rotOnly.put(residualSlot(), params.get(residualSlot()));
                 }
-                Map<Integer, List<String>> layerTensors = byLayer(spec, canonicalB);
                 for (int l = 0; l < layers; l++) {
                     // B rotated one layer at a time (see the head maps below).
                     try (Weights br = transformed(spec, rotOnly, canonicalB, layerTensors.getOrDefault(l, List.of()),
@@ -136,7 +137,6 @@ public final class WeightMatching {
                 }
                 // One layer's tensors transformed at a time, not a whole copy of B beside the two cached
                 // models (at the Pythia-1B shape a whole copy is 4 GB: the highest point of the merge).
-                Map<Integer, List<String>> layerTensors = byLayer(spec, canonicalB);
                 for (int l = 0; l < layers; l++) {
                     try (Weights bp = transformed(spec, noMaps, canonicalB, layerTensors.getOrDefault(l, List.of()), manager)) {
                         fitHeadMaps(spec, canonicalA, bp, l, rotary, qk, vo, state, manager);
@@ -145,7 +145,7 @@ public final class WeightMatching {
                 }
             }
             double d = 0;
-            for (List<String> group : byLayer(spec, canonicalB).values()) {
+            for (List<String> group : layerTensors.values()) {
                 try (Weights bt = transformed(spec, params, canonicalB, group, manager)) {
                     d += distance(spec, canonicalA, bt);
                 }

@@ -13,8 +13,10 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function;
+import org.apache.spark.broadcast.Broadcast;
 
 /**
  * The run-time self-check (DESIGN.md section 8, issue 6 item 8): before any learned step, each
@@ -56,22 +58,33 @@ public final class ExactnessJob {
     public static List<Outcome> run(JavaSparkContext sc, JobContext ctx, List<Item> items, long[] tokens,
                                     double tolerance) {
         sc.setJobDescription("self-check: " + items.size() + " transformed form(s) against the stored models");
-        return sc.parallelize(new ArrayList<>(items), items.size()).map(new Task(ctx, tokens, tolerance)).collect();
+        // The items' chains are the transforms' parameters (about 100 MB a side at 1B): broadcast, so
+        // each task carries only its index.
+        Broadcast<List<Item>> all = sc.broadcast(new ArrayList<>(items));
+        try {
+            List<Integer> indices = IntStream.range(0, items.size()).boxed().toList();
+            return sc.parallelize(indices, items.size()).map(new Task(ctx, all, tokens, tolerance)).collect();
+        } finally {
+            all.destroy();
+        }
     }
 
-    static final class Task implements Function<Item, Outcome> {
+    static final class Task implements Function<Integer, Outcome> {
         private final JobContext ctx;
+        private final Broadcast<List<Item>> items;
         private final long[] tokens;
         private final double tolerance;
 
-        Task(JobContext ctx, long[] tokens, double tolerance) {
+        Task(JobContext ctx, Broadcast<List<Item>> items, long[] tokens, double tolerance) {
             this.ctx = ctx;
+            this.items = items;
             this.tokens = tokens;
             this.tolerance = tolerance;
         }
 
         @Override
-        public Outcome call(Item item) {
+        public Outcome call(Integer index) {
+            Item item = items.value().get(index);
             // The transformed form is made part by part from the canonical one (SideParts), as
             // evaluation and export make it, so the check covers what they will use. The stored
             // model's logits are computed once per side and then passed in by the driver.

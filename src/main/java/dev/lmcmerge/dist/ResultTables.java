@@ -1,13 +1,17 @@
 package dev.lmcmerge.dist;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -23,7 +27,8 @@ import org.apache.spark.sql.types.StructType;
  * </pre>
  *
  * Transforms are partitioned hive-style by method, so each file has exactly the documented
- * columns and a reader of the folder gets {@code method} as a column.
+ * columns and a reader of the folder gets {@code method} as a column; their files are written
+ * by the driver with parquet-hadoop ({@link TransformsParquet}) in the schema Spark would write.
  */
 public final class ResultTables {
     /** Schema of {@code curves/}. {@code accuracy} is null for language models. */
@@ -87,39 +92,25 @@ public final class ResultTables {
         write(spark.createDataFrame(out, BARRIERS), dir);
     }
 
-    /** Writes {@code transforms/} into {@code dir}, one {@code method=NAME} folder per method. */
+    /**
+     * Writes {@code transforms/} into {@code dir}, one {@code method=NAME} folder per method, each
+     * with one file written by the driver ({@link TransformsParquet}: the rows hold the transforms'
+     * full parameter arrays, hundreds of MB at a billion parameters, which a DataFrame would box and
+     * ship in one task).
+     */
     public void writeTransforms(List<ResultRows.Transform> rows, Path dir) {
-        StructType withMethod = TRANSFORMS.add(METHOD_PARTITION, DataTypes.StringType, false);
-        List<Row> out = new ArrayList<>(rows.size());
+        Map<String, List<ResultRows.Transform>> byMethod = new LinkedHashMap<>();
         for (ResultRows.Transform t : rows) {
-            out.add(RowFactory.create(t.runId(), t.model(), t.slot(), t.layer(), t.kind(), boxed(t.shape()),
-                    boxed(t.values()), t.method()));
+            byMethod.computeIfAbsent(t.method(), k -> new ArrayList<>()).add(t);
         }
-        Dataset<Row> df = spark.createDataFrame(out, withMethod);
-        df.coalesce(1).write().mode(SaveMode.ErrorIfExists)
-                .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
-                .partitionBy(METHOD_PARTITION).parquet(dir.toString());
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        byMethod.forEach((method, list) -> TransformsParquet.write(new Path(new Path(dir,
+                METHOD_PARTITION + "=" + ExternalCatalogUtils.escapePathName(method)), "part-00000.parquet"), conf, list));
     }
 
     private static void write(Dataset<Row> df, Path dir) {
         df.coalesce(1).write().mode(SaveMode.ErrorIfExists)
                 .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
                 .parquet(dir.toString());
-    }
-
-    private static List<Integer> boxed(int[] a) {
-        List<Integer> out = new ArrayList<>(a.length);
-        for (int v : a) {
-            out.add(v);
-        }
-        return out;
-    }
-
-    private static List<Float> boxed(float[] a) {
-        List<Float> out = new ArrayList<>(a.length);
-        for (float v : a) {
-            out.add(v);
-        }
-        return out;
     }
 }

@@ -104,11 +104,15 @@ public final class WeightMatching {
             if (residual) {
                 Map<String, NDArray> others = new LinkedHashMap<>(params);
                 others.remove(residualSlot());
-                try (Weights bx = transformed(spec, others, canonicalB, manager)) {
-                    boolean all = it > 0 || !(heads || ffn);
-                    DMatrixRMaj o = residualRotation(spec, canonicalA, bx, all);
-                    putResidual(spec, o, state, manager);
+                boolean all = it > 0 || !(heads || ffn);
+                // The cross products summed over B transformed one layer at a time, as below.
+                DMatrixRMaj m = new DMatrixRMaj(spec.dims().hidden(), spec.dims().hidden());
+                for (List<String> group : layerTensors.values()) {
+                    try (Weights bx = transformed(spec, others, canonicalB, group, manager)) {
+                        CommonOps_DDRM.addEquals(m, residualCrossProducts(spec, canonicalA, bx, all));
+                    }
                 }
+                putResidual(spec, procrustes(spec, m), state, manager);
             }
             if (heads || ffn) {
                 Map<String, NDArray> rotOnly = new LinkedHashMap<>();
@@ -254,13 +258,26 @@ public final class WeightMatching {
      * each tensor weighted by 1/(its number of rows) so large tables do not drown small ones.
      */
     static DMatrixRMaj residualRotation(TransformSpec spec, Weights a, Weights b, boolean allTensors) {
+        return procrustes(spec, residualCrossProducts(spec, a, b, allTensors));
+    }
+
+    /** The rotation maximizing tr(O^T m), fixing the all-ones direction under LayerNorm. */
+    private static DMatrixRMaj procrustes(TransformSpec spec, DMatrixRMaj m) {
+        return spec.layerNorm() ? Procrustes.rotationFixingOnes(m) : Procrustes.rotation(m);
+    }
+
+    /**
+     * m = sum_i (1 / k_i) rows(B_i) rows(A_i)^T over the residual uses whose tensor both {@code a}
+     * and {@code b} hold (so partial sums over groups of B's tensors add up to the whole).
+     */
+    static DMatrixRMaj residualCrossProducts(TransformSpec spec, Weights a, Weights b, boolean allTensors) {
         int d = spec.dims().hidden();
         List<NDArray> xs = new ArrayList<>();
         List<NDArray> ys = new ArrayList<>();
         List<Integer> axes = new ArrayList<>();
         List<Double> w = new ArrayList<>();
         for (SpecAxes.Use use : SpecAxes.residualUses(spec, !allTensors)) {
-            if (!a.has(use.tensor())) {
+            if (!a.has(use.tensor()) || !b.has(use.tensor())) {
                 continue;
             }
             NDArray ta = a.get(use.tensor());
@@ -270,9 +287,7 @@ public final class WeightMatching {
             axes.add(axis);
             w.add(1.0 / (ta.getShape().size() / ta.getShape().get(axis))); // 1 / columns of the rows view
         }
-        // m = sum_i (1 / k_i) rows(B_i) rows(A_i)^T
-        DMatrixRMaj m = DenseMatrices.crossProducts(xs, ys, axes, w.stream().mapToDouble(Double::doubleValue).toArray(), d);
-        return spec.layerNorm() ? Procrustes.rotationFixingOnes(m) : Procrustes.rotation(m);
+        return DenseMatrices.crossProducts(xs, ys, axes, w.stream().mapToDouble(Double::doubleValue).toArray(), d);
     }
 
     private static void matchHeads(TransformSpec spec, Weights a, Weights b, int l, int rotary,

@@ -19,8 +19,14 @@ import dev.lmcmerge.symmetry.TransformEngine;
 import dev.lmcmerge.symmetry.TransformSpec;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
+import org.ejml.dense.row.MatrixFeatures_DDRM;
+import org.ejml.dense.row.NormOps_DDRM;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -31,6 +37,29 @@ import org.junit.jupiter.params.provider.ValueSource;
  * interpolation path between them is flat.
  */
 class WeightMatchingTest {
+
+    @Test
+    void residualCrossProductsOverBsLayersAddUpToThoseOfTheWholeModel() {
+        // Weight matching fits the residual rotation from B transformed one layer at a time.
+        try (NDManager m = NDManager.newBaseManager()) {
+            Architecture arch = AlignModels.tiny("gpt_neox", 3);
+            TransformSpec spec = TransformSpec.forArchitecture(arch);
+            Weights a = Canonicalizer.canonicalize(spec, AlignModels.random(arch, 21, m));
+            Weights b = Canonicalizer.canonicalize(spec, AlignModels.random(arch, 22, m));
+            DMatrixRMaj whole = WeightMatching.residualCrossProducts(spec, a, b, true);
+            DMatrixRMaj sum = new DMatrixRMaj(whole.numRows, whole.numCols);
+            int groups = 0;
+            for (List<String> names : WeightMatching.byLayer(spec, b).values()) {
+                Weights part = new Weights(m.newSubManager(), "part");
+                names.forEach(n -> part.put(n, b.get(n)));
+                CommonOps_DDRM.addEquals(sum, WeightMatching.residualCrossProducts(spec, a, part, true));
+                groups++;
+            }
+            assertTrue(groups > 2, "B's tensors fall into " + groups + " layer groups");
+            assertTrue(MatrixFeatures_DDRM.isIdentical(whole, sum, 1e-9 * NormOps_DDRM.normF(whole)),
+                    "the partial sums differ from the whole");
+        }
+    }
 
     @ParameterizedTest
     @ValueSource(strings = {"gpt_neox", "llama"})

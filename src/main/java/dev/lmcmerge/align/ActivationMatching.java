@@ -94,12 +94,8 @@ public final class ActivationMatching {
         }
         if (g.contains(SlotGroup.QK) || g.contains(SlotGroup.VO)) {
             Map<String, NDArray> noMaps = new LinkedHashMap<>(state.current);
-            try (Weights bp = WeightMatching.transformed(spec, noMaps, canonicalB, manager)) {
-                for (int l = 0; l < layers; l++) {
-                    WeightMatching.fitHeadMaps(spec, canonicalA, bp, l, spec.dims().rotaryDim(), g.contains(SlotGroup.QK),
-                            g.contains(SlotGroup.VO), state, manager);
-                }
-            }
+            WeightMatching.fitHeadMapsByLayer(spec, canonicalA, canonicalB, noMaps, WeightMatching.byLayer(spec, canonicalB),
+                    g.contains(SlotGroup.QK), g.contains(SlotGroup.VO), state, manager, l -> { });
         }
         state.keep();
         return new Result(Transform.of(spec, g, state.kept, manager), perms);

@@ -139,14 +139,9 @@ public final class WeightMatching {
                     noMaps.remove(Slot.nameOf(SlotKind.QK, l));
                     noMaps.remove(Slot.nameOf(SlotKind.VO, l));
                 }
-                // One layer's tensors transformed at a time, not a whole copy of B beside the two cached
-                // models (at the Pythia-1B shape a whole copy is 4 GB: the highest point of the merge).
-                for (int l = 0; l < layers; l++) {
-                    try (Weights bp = transformed(spec, noMaps, canonicalB, layerTensors.getOrDefault(l, List.of()), manager)) {
-                        fitHeadMaps(spec, canonicalA, bp, l, rotary, qk, vo, state, manager);
-                    }
-                    report.layer(it, l, "head maps");
-                }
+                int round = it;
+                fitHeadMapsByLayer(spec, canonicalA, canonicalB, noMaps, layerTensors, qk, vo, state, manager,
+                        l -> report.layer(round, l, "head maps"));
             }
             double d = 0;
             for (List<String> group : layerTensors.values()) {
@@ -209,6 +204,25 @@ public final class WeightMatching {
         }
     }
 
+    /**
+     * Fits every layer's head maps against B under {@code noMaps}, with one layer's tensors of B
+     * transformed at a time, not a whole copy of B beside the two cached models (at the Pythia-1B
+     * shape a whole copy is 4 GB: the highest point of the merge).
+     *
+     * @param layerTensors B's tensors by layer ({@link #byLayer})
+     * @param afterLayer   called with each layer when its maps are fitted (progress)
+     */
+    static void fitHeadMapsByLayer(TransformSpec spec, Weights a, Weights b, Map<String, NDArray> noMaps,
+                                   Map<Integer, List<String>> layerTensors, boolean qk, boolean vo, State state,
+                                   NDManager manager, java.util.function.IntConsumer afterLayer) {
+        for (int l = 0; l < spec.dims().layers(); l++) {
+            try (Weights bp = transformed(spec, noMaps, b, layerTensors.getOrDefault(l, List.of()), manager)) {
+                fitHeadMaps(spec, a, bp, l, spec.dims().rotaryDim(), qk, vo, state, manager);
+            }
+            afterLayer.accept(l);
+        }
+    }
+
     static String residualSlot() {
         return Slot.nameOf(SlotKind.RESIDUAL_ROTATION, -1);
     }
@@ -236,7 +250,10 @@ public final class WeightMatching {
         return out;
     }
 
-    /** As {@link #transformed(TransformSpec, Map, Weights, NDManager)} for the tensors {@code names} only. */
+    /**
+     * {@code w} under the slots in {@code params} (identity elsewhere), for the tensors {@code names}
+     * only; identity fillers live in a scratch manager.
+     */
     static Weights transformed(TransformSpec spec, Map<String, NDArray> params, Weights w, List<String> names,
                                NDManager manager) {
         Set<SlotGroup> present = EnumSet.noneOf(SlotGroup.class);
@@ -246,11 +263,6 @@ public final class WeightMatching {
         try (NDManager scratch = manager.newSubManager()) {
             return TransformEngine.apply(spec, Transform.of(spec, present, params, scratch), w, names);
         }
-    }
-
-    /** canonical B under the slots in {@code params} (identity elsewhere); identity fillers live in a scratch manager. */
-    static Weights transformed(TransformSpec spec, Map<String, NDArray> params, Weights w, NDManager manager) {
-        return transformed(spec, params, w, new ArrayList<>(w.names()), manager);
     }
 
     /**

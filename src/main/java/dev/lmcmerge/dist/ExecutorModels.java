@@ -93,7 +93,7 @@ public final class ExecutorModels {
      * interpolation and the self-checks need it).
      */
     public static ExecutorModelCache.Lease canonical(JobContext ctx, String side, NDManager scratch) {
-        dropStoredFormsIfDone(ctx);
+        dropUnneededForms(ctx);
         Info info = info(ctx, side);
         return cache(ctx).acquire(canonicalKey(ctx, side), info.f32Bytes(), scratch, m -> {
             if (!cache(ctx).contains(originalKey(ctx, side))) {
@@ -167,10 +167,16 @@ public final class ExecutorModels {
         });
     }
 
-    /** Once no task needs the stored forms any more, frees them (idle entries only) before making anything else. */
-    private static void dropStoredFormsIfDone(JobContext ctx) {
-        if (!ctx.storedForms()) {
+    /**
+     * Frees the cached forms no later task needs (idle entries only) before making anything else:
+     * the stored forms after the naive curve, learning's starting forms after learning.
+     */
+    private static void dropUnneededForms(JobContext ctx) {
+        if (ctx.forms() != JobContext.Forms.ALL) {
             cache(ctx).evictPrefix(ctx.scope() + "|original|");
+        }
+        if (ctx.forms() == JobContext.Forms.CANONICAL) {
+            cache(ctx).evictPrefix(ctx.scope() + "|transformed|");
         }
     }
 

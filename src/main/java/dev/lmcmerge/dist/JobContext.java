@@ -30,13 +30,23 @@ import org.apache.hadoop.conf.Configuration;
  * @param hadoop     {@code fs.s3a.*} properties for every file system the tasks open (secret)
  * @param scope      what cached weights belong to (the run attempt): a later run in the same JVM
  *                   reads the checkpoints again, in case they changed in between
- * @param storedForms false once no later task needs the models as stored (after the first
- *                   self-check and the naive curve): executors then drop them from their caches
+ * @param forms      which cached forms later tasks still need: executors drop the others from
+ *                   their caches before making anything (see {@link Forms})
  */
 public record JobContext(String modelA, String modelB, String orthogonal, List<String> groups,
                          ComputeConfig.Device device, int threads, long cacheLimit, long stepGraphMemory,
                          Map<String, String> hadoop,
-                         String scope, boolean storedForms) implements Serializable {
+                         String scope, Forms forms) implements Serializable {
+
+    /** The model forms that later tasks of a run still need in the executors' caches. */
+    public enum Forms {
+        /** Stored, canonical and transformed forms: until the first self-check and the naive curve. */
+        ALL,
+        /** Canonical forms and learning's starting forms (canonical forms under earlier transforms). */
+        NOT_STORED,
+        /** Canonical forms only: after learning, evaluation and the export make everything else part by part. */
+        CANONICAL
+    }
 
     public JobContext {
         groups = List.copyOf(groups);
@@ -53,7 +63,7 @@ public record JobContext(String modelA, String modelB, String orthogonal, List<S
         Map<String, String> hadoop = new LinkedHashMap<>(sparkHadoopSettings(sparkConf));
         hadoop.putAll(base.hadoop());
         return new JobContext(base.modelA(), base.modelB(), base.orthogonal(), base.groups(), base.device(),
-                base.threads(), base.cacheLimit(), base.stepGraphMemory(), hadoop, base.scope(), true);
+                base.threads(), base.cacheLimit(), base.stepGraphMemory(), hadoop, base.scope(), Forms.ALL);
     }
 
     /** {@code spark.hadoop.K = V} entries of a Spark configuration as {@code K = V}. */
@@ -75,13 +85,13 @@ public record JobContext(String modelA, String modelB, String orthogonal, List<S
         return new JobContext(plan.modelA().location(), plan.modelB().location(),
                 job.align().orthogonal().name(), groups, job.compute().device(), job.compute().threads().orElse(0),
                 job.compute().cacheSizeBytes().orElse(0L), job.compute().stepGraphMemoryBytes(), job.hadoopProperties(), scope,
-                true);
+                Forms.ALL);
     }
 
-    /** This context for the tasks after the last use of the stored forms (see {@code storedForms}). */
-    public JobContext withoutStoredForms() {
+    /** This context for the tasks that need only {@code needed} of the cached forms (see {@link Forms}). */
+    public JobContext needing(Forms needed) {
         return new JobContext(modelA, modelB, orthogonal, groups, device, threads, cacheLimit, stepGraphMemory, hadoop, scope,
-                false);
+                needed);
     }
 
     /** The compute settings as configured. */

@@ -133,14 +133,14 @@ public final class MergeJob {
                 new EvaluationJob.EvalTokens(evalTokens, eval.seqLen(), plan.data().batchSize()));
 
         // The naive curve is the only other use of the stored forms: evaluated now, after which
-        // the executors drop the stored forms (JobContext.storedForms) and hold canonical ones only.
+        // the executors drop the stored forms (JobContext.Forms) and hold canonical ones only.
         Map<String, EvaluationJob.Curve> early = new LinkedHashMap<>();
         if (plan.methods().contains(Method.NAIVE)) {
             Endpoints naive = Endpoints.stored();
             early.put(naive.method(), record.phase("evaluate " + naive.method(),
                     () -> EvaluationJob.run(sc, first, naive, plan.alphas(), plan.data(), tokens)));
         }
-        JobContext ctx = first.withoutStoredForms();
+        JobContext ctx = first.needing(JobContext.Forms.NOT_STORED);
 
         // 2. Matching: weight matching (no data) and activation matching, when a method or the
         //    learned methods' starting point needs them; each checked before it is used.
@@ -200,12 +200,15 @@ public final class MergeJob {
             }
         }
 
-        // 4. Barrier curves on the held-out split (the naive one was evaluated first).
+        // 4. Barrier curves on the held-out split (the naive one was evaluated first). From here on
+        //    every form is made part by part from the canonical ones: executors drop learning's
+        //    starting forms (a whole model each, 3.8 GiB at 1B).
+        JobContext canonicalOnly = ctx.needing(JobContext.Forms.CANONICAL);
         List<EvaluationJob.Curve> curves = new ArrayList<>();
         for (Endpoints e : ends.values()) {
             EvaluationJob.Curve done = early.get(e.method());
             curves.add(done != null ? done : record.phase("evaluate " + e.method(),
-                    () -> EvaluationJob.run(sc, ctx, e, plan.alphas(), plan.data(), tokens)));
+                    () -> EvaluationJob.run(sc, canonicalOnly, e, plan.alphas(), plan.data(), tokens)));
         }
         tokens.destroy();
         printBarriers(out, curves);
@@ -222,7 +225,7 @@ public final class MergeJob {
         }
         record.phase("write tables", () -> writeTables(spark, runId, curves, tableEnds, committer));
         List<MergedCheckpointJob.Result> merged = record.phase("write merged checkpoints",
-                () -> writeMerged(sc, ctx, plan, ends, mergedMethod, committer, conf));
+                () -> writeMerged(sc, canonicalOnly, plan, ends, mergedMethod, committer, conf));
         for (MergedCheckpointJob.Result r : merged) {
             out.printf(Locale.ROOT, "merged %s at alpha %s: %s%n", r.method(), r.alpha(), r.folder());
         }

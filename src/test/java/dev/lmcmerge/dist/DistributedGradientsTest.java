@@ -54,7 +54,7 @@ class DistributedGradientsTest {
         List<String> groups = SlotGroup.all().stream().map(Enum::name).toList();
         ctx = new JobContext(FileSystems.resolve(tmp.resolve("a").toString()).toString(),
                 FileSystems.resolve(tmp.resolve("b").toString()).toString(), "CAYLEY", groups,
-                ComputeConfig.Device.CPU, 0, 64L << 20, 0L, Map.of(), "gradients-test", true);
+                ComputeConfig.Device.CPU, 0, 64L << 20, 0L, Map.of(), "gradients-test", JobContext.Forms.ALL);
         try (NDManager m = NDManager.newBaseManager()) {
             TransformSpec spec = ExecutorModels.info(ctx, "a").spec();
             // Random elements away from the identity, so no gradient vanishes by symmetry.

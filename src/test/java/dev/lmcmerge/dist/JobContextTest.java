@@ -23,7 +23,7 @@ class JobContextTest {
     @Test
     void theTasksHadoopConfigurationAppliesTheShippedSettings() {
         JobContext ctx = new JobContext("file:/a", "file:/b", "CAYLEY", List.of("RESIDUAL"), ComputeConfig.Device.CPU, 0,
-                0L, 0L, Map.of("dfs.replication", "2"), "run-1", true);
+                0L, 0L, Map.of("dfs.replication", "2"), "run-1", JobContext.Forms.ALL);
         Configuration c = ctx.hadoopConf();
         assertEquals("2", c.get("dfs.replication"));
         assertNull(c.get("fs.s3a.endpoint.unset.key"));

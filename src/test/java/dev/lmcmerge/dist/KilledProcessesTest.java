@@ -129,8 +129,11 @@ class KilledProcessesTest {
                     "an executor was halted in step 2");
             assertTrue(Files.readString(haltedInWrite).startsWith("writing write merged"),
                     "an executor was halted while writing the merged checkpoint: " + Files.readString(haltedInWrite));
-            assertEquals(2, output.split("ExecutorLostFailure", -1).length - 1,
-                    "the driver lost a running task with each executor:\n" + tail(output));
+            // The driver noticed each halted executor. (Whether it also logs the halted task as an
+            // ExecutorLostFailure depends on a race in Spark's bookkeeping when the executor dies as the
+            // task starts: once under full-suite load it did not; the markers above show the halts.)
+            assertEquals(2, output.split("Lost executor ", -1).length - 1,
+                    "the driver lost each executor once:\n" + tail(output));
             FileSystem fs = dfs.getFileSystem();
             assertTrue(fs.exists(new org.apache.hadoop.fs.Path(runs + "/" + run + "/_SUCCESS")));
             assertSameResult(runs + "/" + run);

@@ -91,7 +91,7 @@ public final class SparkStepOverhead {
                                int rows, int seq, int reps, Path tmp) {
         JobContext ctx = new JobContext(FileSystems.resolve(a).toString(), FileSystems.resolve(b).toString(),
                 "CAYLEY", groups.stream().map(Enum::name).toList(), ComputeConfig.Device.CPU, 0, 8L << 30,
-                dev.lmcmerge.align.InterpolationPath.DEFAULT_GRAPH_MEMORY, Map.of(), "bench-" + name, true);
+                dev.lmcmerge.align.InterpolationPath.DEFAULT_GRAPH_MEMORY, Map.of(), "bench-" + name, JobContext.Forms.ALL);
         Map<String, FloatTensor> pa;
         Map<String, FloatTensor> pb;
         try (NDManager m = NDManager.newBaseManager()) {

@@ -531,12 +531,8 @@ public final class InterpolationPath implements AutoCloseable {
         return inOneGraph(alpha, (arch, la, lb, s) -> {
             ids.tempAttach(s);
             TokenRows rows = tokenRows(ids, s);
-            List<String> body = new ArrayList<>(embedTensors);
-            for (List<String> blk : blockTensors) {
-                body.addAll(blk);
-            }
             // One engine call for embedding and blocks: each slot's element (the rotation, say) is made once.
-            Weights w = part(body, alpha, la, lb, rows, s);
+            Weights w = part(bodyTensors(), alpha, la, lb, rows, s);
             NDArray h = arch.embed(w, rows == null ? ids : rows.renumbered());
             for (int l = 0; l < blockTensors.size(); l++) {
                 h = arch.block(l, w, h);
@@ -627,12 +623,18 @@ public final class InterpolationPath implements AutoCloseable {
 
     /** Every tensor of the path: embedding, blocks, head. */
     private List<String> allTensors() {
-        List<String> all = new ArrayList<>(embedTensors);
-        for (List<String> blk : blockTensors) {
-            all.addAll(blk);
-        }
+        List<String> all = bodyTensors();
         all.addAll(headTensors);
         return all;
+    }
+
+    /** The embedding's and the blocks' tensors (a new list). */
+    private List<String> bodyTensors() {
+        List<String> body = new ArrayList<>(embedTensors);
+        for (List<String> blk : blockTensors) {
+            body.addAll(blk);
+        }
+        return body;
     }
 
     /** The slots of every layer and the global ones, for callers choosing what to learn. */

@@ -105,13 +105,9 @@ public final class WeightMatching {
                 Map<String, NDArray> others = new LinkedHashMap<>(params);
                 others.remove(residualSlot());
                 boolean all = it > 0 || !(heads || ffn);
-                // The cross products summed over B transformed one layer at a time, as below.
                 DMatrixRMaj m = new DMatrixRMaj(spec.dims().hidden(), spec.dims().hidden());
-                for (List<String> group : layerTensors.values()) {
-                    try (Weights bx = transformed(spec, others, canonicalB, group, manager)) {
-                        CommonOps_DDRM.addEquals(m, residualCrossProducts(spec, canonicalA, bx, all));
-                    }
-                }
+                forEachLayer(spec, others, canonicalB, layerTensors, manager,
+                        bx -> CommonOps_DDRM.addEquals(m, residualCrossProducts(spec, canonicalA, bx, all)));
                 putResidual(spec, procrustes(spec, m), state, manager);
             }
             if (heads || ffn) {
@@ -143,12 +139,9 @@ public final class WeightMatching {
                 fitHeadMapsByLayer(spec, canonicalA, canonicalB, noMaps, layerTensors, qk, vo, state, manager,
                         l -> report.layer(round, l, "head maps"));
             }
-            double d = 0;
-            for (List<String> group : layerTensors.values()) {
-                try (Weights bt = transformed(spec, params, canonicalB, group, manager)) {
-                    d += distance(spec, canonicalA, bt);
-                }
-            }
+            double[] sum = {0};
+            forEachLayer(spec, params, canonicalB, layerTensors, manager, bt -> sum[0] += distance(spec, canonicalA, bt));
+            double d = sum[0];
             report.round(it, d);
             if (!(d < best * (1 - 1e-9))) {
                 break; // no gain: keep the best round
@@ -220,6 +213,20 @@ public final class WeightMatching {
                 fitHeadMaps(spec, a, bp, l, spec.dims().rotaryDim(), qk, vo, state, manager);
             }
             afterLayer.accept(l);
+        }
+    }
+
+    /**
+     * Hands {@code use} B's tensors under {@code params}, one layer group of {@link #byLayer} at a
+     * time (each group freed after use), so sums over them never need a whole transformed copy.
+     */
+    private static void forEachLayer(TransformSpec spec, Map<String, NDArray> params, Weights b,
+                                     Map<Integer, List<String>> layerTensors, NDManager manager,
+                                     java.util.function.Consumer<Weights> use) {
+        for (List<String> group : layerTensors.values()) {
+            try (Weights bt = transformed(spec, params, b, group, manager)) {
+                use.accept(bt);
+            }
         }
     }
 

@@ -55,7 +55,8 @@ public final class ImageDatasets {
 
     private static void readFile(Path file, Configuration conf, List<byte[]> images, List<Long> labels,
                                  List<String> origins) {
-        MessageType schema = ParquetFiles.schema(file, conf);
+        ParquetFiles.Footer footer = ParquetFiles.footer(file, conf);
+        MessageType schema = footer.schema();
         Type image = ParquetFiles.requireField(schema, IMAGE, "encoded image bytes: binary or struct{bytes}", file);
         Type label = ParquetFiles.requireField(schema, LABEL, "an integer class index", file);
         boolean wrapped = !image.isPrimitive();
@@ -77,7 +78,7 @@ public final class ImageDatasets {
         }
         boolean label64 = label.asPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.INT64;
         int bytesIndex = bytesField;
-        ParquetFiles.forEachRow(file, conf, schema, (g, row) -> {
+        ParquetFiles.forEachRow(footer, conf, (g, row) -> {
             String where = file + ", row " + row;
             byte[] bytes = null;
             if (g.getFieldRepetitionCount(0) > 0) {

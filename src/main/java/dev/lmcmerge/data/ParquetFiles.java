@@ -18,6 +18,9 @@ import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.api.ReadSupport;
 import org.apache.parquet.hadoop.example.GroupReadSupport;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.hadoop.metadata.ParquetMetadata;
 import org.apache.parquet.hadoop.util.HadoopStreams;
 import org.apache.parquet.io.InputFile;
 import org.apache.parquet.io.ParquetDecodingException;
@@ -73,14 +76,64 @@ final class ParquetFiles {
         return false;
     }
 
-    /** The schema in the footer of {@code file}; INVALID_INPUT if it is not a Parquet file. */
-    static MessageType schema(Path file, Configuration conf) {
-        try (ParquetFileReader r = ParquetFileReader.open(inputFile(file, conf))) {
-            return r.getFooter().getFileMetaData().getSchema();
+    /**
+     * The most rows plus values of the read columns a file may claim per byte it stores. Parquet's
+     * run-length and dictionary encodings let a dozen bytes stand for billions of values (one run of
+     * 10^8 copies of an id is a 275-byte file), which parquet-mr decodes for seconds to minutes or
+     * until the heap runs out. Real data stays far below: a row of 2048 padding ids still costs
+     * about ten bytes, real token ids one to two bytes each. parquet-mr checks the pages against
+     * the footer's value counts ("Expected N values in column chunk"), so checking the footer
+     * bounds the decoding work before any page is read.
+     */
+    static final long MAX_ENTRIES_PER_BYTE = 1024;
+
+    /** What a Parquet file's footer says: its schema and its row groups, and the file's length. */
+    record Footer(Path file, MessageType schema, List<BlockMetaData> blocks, long bytes) {}
+
+    /** The footer of {@code file}; INVALID_INPUT if it is not a Parquet file. */
+    static Footer footer(Path file, Configuration conf) {
+        InputFile in = inputFile(file, conf);
+        try (ParquetFileReader r = ParquetFileReader.open(in)) {
+            ParquetMetadata meta = r.getFooter();
+            return new Footer(file, meta.getFileMetaData().getSchema(), meta.getBlocks(), in.getLength());
         } catch (IOException | RuntimeException e) {
             throw new LmcException(dev.lmcmerge.config.ExitCode.INVALID_INPUT,
                     file + ": not a readable Parquet file (" + e.getMessage() + ")", e);
         }
+    }
+
+    /**
+     * Refuses a file whose footer claims more rows plus values of {@code fields} than
+     * {@link #MAX_ENTRIES_PER_BYTE} per stored byte, or a negative count: corrupt counts or a
+     * decompression bomb, refused before decoding rather than after minutes of it.
+     */
+    static void requirePlausibleCounts(Footer footer, String... fields) {
+        List<String> read = List.of(fields);
+        long budget = footer.bytes() * MAX_ENTRIES_PER_BYTE;
+        long claimed = 0;
+        for (BlockMetaData block : footer.blocks()) {
+            claimed = addCount(claimed, block.getRowCount(), footer, "rows");
+            for (ColumnChunkMetaData c : block.getColumns()) {
+                if (read.contains(c.getPath().toArray()[0])) {
+                    claimed = addCount(claimed, c.getValueCount(), footer, "values in column " + c.getPath());
+                }
+            }
+        }
+        if (claimed > budget) {
+            throw LmcException.invalidInput(footer.file().toString(), "the footer claims " + claimed
+                    + " rows and values in column " + String.join(", ", fields) + ", more than "
+                    + MAX_ENTRIES_PER_BYTE + " per byte of the file's " + footer.bytes() + " bytes: corrupt counts,"
+                    + " or data so repetitive no real dataset is like it (if it is real, rewrite it without"
+                    + " dictionary encoding, e.g. pyarrow's use_dictionary=False)");
+        }
+    }
+
+    private static long addCount(long sum, long count, Footer footer, String what) {
+        if (count < 0) {
+            throw LmcException.invalidInput(footer.file().toString(), "corrupt footer: " + count + " " + what);
+        }
+        long total = sum + count;
+        return total < 0 ? Long.MAX_VALUE : total;
     }
 
     /**
@@ -138,11 +191,15 @@ final class ParquetFiles {
     }
 
     /**
-     * Reads every record of {@code file}, projected to the top-level {@code fields}, in order.
-     * Every way parquet-mr fails on a file whose footer parsed is turned into INVALID_INPUT naming
-     * the file; {@link LmcException}s thrown by {@code consumer} pass through unchanged.
+     * Reads every record of the footer's file, projected to the top-level {@code fields}, in order,
+     * after {@link #requirePlausibleCounts}. Every way parquet-mr fails on a file whose footer parsed
+     * is turned into INVALID_INPUT naming the file; {@link LmcException}s thrown by {@code consumer}
+     * pass through unchanged.
      */
-    static void forEachRow(Path file, Configuration conf, MessageType schema, RowConsumer consumer, String... fields) {
+    static void forEachRow(Footer footer, Configuration conf, RowConsumer consumer, String... fields) {
+        requirePlausibleCounts(footer, fields);
+        Path file = footer.file();
+        MessageType schema = footer.schema();
         String columns = String.join(", ", fields);
         long row = 0;
         try (ParquetReader<Group> reader = reader(file, conf, schema, fields)) {

@@ -5,7 +5,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.schema.GroupType;
-import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 import org.apache.parquet.schema.Type;
@@ -30,10 +29,10 @@ final class ParquetTokens {
     }
 
     private static void readFile(Path file, Configuration conf, TokenBuffer out) {
-        MessageType schema = ParquetFiles.schema(file, conf);
-        Type field = ParquetFiles.requireField(schema, COLUMN, "a list of int32 or int64 token ids", file);
+        ParquetFiles.Footer footer = ParquetFiles.footer(file, conf);
+        Type field = ParquetFiles.requireField(footer.schema(), COLUMN, "a list of int32 or int64 token ids", file);
         Layout layout = Layout.of(field, file);
-        ParquetFiles.forEachRow(file, conf, schema, (g, row) -> layout.append(g, out, file, row), COLUMN);
+        ParquetFiles.forEachRow(footer, conf, (g, row) -> layout.append(g, out, file, row), COLUMN);
     }
 
     /** How the ids sit inside the column's nesting, worked out once per file from its schema. */

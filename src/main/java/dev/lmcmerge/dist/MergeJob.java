@@ -227,7 +227,7 @@ public final class MergeJob {
         List<MergedCheckpointJob.Result> merged = record.phase("write merged checkpoints",
                 () -> writeMerged(sc, canonicalOnly, plan, ends, mergedMethod, committer, conf));
         for (MergedCheckpointJob.Result r : merged) {
-            out.printf(Locale.ROOT, "merged %s at alpha %s: %s%n", r.method(), r.alpha(), r.folder());
+            out.printf(Locale.ROOT, "merged %s at alpha %s: %s%n", r.method(), r.alpha(), layout.published(r.folder()));
         }
         record.phase("write report", () -> writeReport(plan, runId, curves, mergedMethod, record, committer, conf));
         writeText(committer.staged("run.json"), record.toJson(job, Instant.now()), conf);

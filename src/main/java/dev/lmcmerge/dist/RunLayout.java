@@ -60,6 +60,24 @@ public record RunLayout(Path root, String runId, String attempt) implements Seri
         return new Path(stagingDir(), relative);
     }
 
+    /**
+     * Where {@code staged}, a path inside this attempt's staging folder, will be once the run is
+     * published: what to tell the user, since the staged path is gone after the rename.
+     *
+     * @throws IllegalArgumentException if {@code staged} is not inside the staging folder
+     */
+    public Path published(Path staged) {
+        String base = stagingDir().toUri().getPath();
+        String path = staged.toUri().getPath();
+        if (path.equals(base)) {
+            return finalDir();
+        }
+        if (!path.startsWith(base + "/")) {
+            throw new IllegalArgumentException(staged + " is not inside the staging folder " + stagingDir());
+        }
+        return new Path(finalDir(), path.substring(base.length() + 1));
+    }
+
     /** {@code output.path/_checkpoints/RUN_ID}: durable training state across attempts. */
     public Path checkpointDir() {
         return new Path(new Path(root, CHECKPOINTS), runId);

@@ -88,6 +88,14 @@ class MergeJobEndToEndTest {
     }
 
     @Test
+    void theMergedFolderNamedOnTheConsoleIsWhereTheRunPublishedIt() {
+        String line = log.lines().filter(l -> l.startsWith("merged ")).findFirst().orElseThrow(() -> new AssertionError(log));
+        Path printed = Path.of(java.net.URI.create(line.substring(line.indexOf(": ") + 2)));
+        assertEquals(run().resolve("merged/alpha=0.50"), printed, line);
+        assertTrue(Files.isDirectory(printed), line);
+    }
+
+    @Test
     void curvesAndBarriersHaveOneEntryPerMethodAndAlpha() {
         Dataset<Row> curves = SPARK.read().parquet(run().resolve("curves").toString());
         assertEquals(List.of(ResultTables.CURVES.fieldNames()), List.of(curves.schema().fieldNames()));

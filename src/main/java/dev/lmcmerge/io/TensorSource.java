@@ -19,8 +19,14 @@ public interface TensorSource {
     /** Writes exactly {@code info().byteLength()} little-endian bytes. */
     void writeTo(OutputStream out) throws IOException;
 
-    /** Copy granularity: large enough for remote stores, small on the heap. */
-    int CHUNK = 1 << 20;
+    /**
+     * Copy granularity: small on the heap, and below 1 MiB on purpose. The JDK's FileOutputStream
+     * (local files, S3A's disk buffers) mallocs a native copy of every write above 8 KiB, and under
+     * the launchers' {@code MALLOC_MMAP_THRESHOLD_=1048576} a 1 MiB write was a fresh mmap with its
+     * page faults every time ({@code bench/run --quick io}: writing ran at 0.42 of {@code cp} with
+     * 1 MiB chunks, 0.77-0.81 with 256 KiB).
+     */
+    int CHUNK = 1 << 18;
 
     /** A tensor whose bytes (little-endian, exactly the byte length) come from {@code bytes} when needed. */
     static TensorSource of(String name, DType dtype, long[] shape, Supplier<ByteBuffer> bytes) {

@@ -1,6 +1,7 @@
 package dev.lmcmerge.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lmcmerge.dist.ParquetTensors;
 import dev.lmcmerge.io.DType;
 import dev.lmcmerge.io.HfCheckpoint;
 import dev.lmcmerge.io.HfCheckpointWriter;
@@ -21,7 +22,8 @@ import org.apache.hadoop.conf.Configuration;
  * Checkpoint I/O against the operating system's own copy tools, measured in the same run with a
  * warm page cache: reading every tensor of a 2 GB safetensors checkpoint (512 MB with --quick)
  * through {@link HfCheckpoint} against {@code cat FILE > /dev/null}, and writing the same tensors
- * as a checkpoint folder through {@link HfCheckpointWriter} against {@code cp}. The data is random
+ * as a checkpoint folder through {@link HfCheckpointWriter} against {@code cp} (and as the merged
+ * checkpoint's Parquet form through {@link ParquetTensors}, against the same {@code cp}). The data is random
  * float32 (no sparse file, nothing compressible), written once to a temporary folder that is
  * deleted at the end.
  */
@@ -94,6 +96,11 @@ final class IoThroughput {
                 write(dst, data, conf);
                 delete(dst);
             });
+            Path parquet = tmp.resolve("merged.parquet");
+            double parquetTime = BenchContext.medianSeconds(1, reps, () -> {
+                ParquetTensors.write(new org.apache.hadoop.fs.Path(parquet.toUri()), conf, sources(data));
+                delete(parquet);
+            });
             double gb = size / 1e9;
             System.out.printf("checkpoint: one safetensors file, %d float32 tensors, %.2f GB, warm page cache%n", count, gb);
             System.out.printf("%-52s %10s %10s%n", "operation", "seconds", "GB/s");
@@ -102,6 +109,8 @@ final class IoThroughput {
             System.out.printf("%-52s %10.3f %10.2f%n", "HfCheckpoint: every tensor's bytes (read + copy out)", raw, gb / raw);
             System.out.printf("%-52s %10.3f %10.2f%n", "cp FILE COPY", cp, gb / cp);
             System.out.printf("%-52s %10.3f %10.2f%n", "HfCheckpointWriter: the tensors from memory", writeTime, gb / writeTime);
+            System.out.printf("%-52s %10.3f %10.2f%n", "ParquetTensors: the same, as the merged Parquet form", parquetTime,
+                    gb / parquetTime);
             System.out.printf("(checksum %.3f)%n", checksum[0]);
             return List.of(
                     new Figure("io_read_gbps", gb / read, "GB/s"),
@@ -110,18 +119,25 @@ final class IoThroughput {
                     new Figure("io_read_raw_vs_cat", cat / raw, "ratio"),
                     new Figure("io_write_gbps", gb / writeTime, "GB/s"),
                     new Figure("io_cp_gbps", gb / cp, "GB/s"),
-                    new Figure("io_write_vs_cp", cp / writeTime, "ratio"));
+                    new Figure("io_write_vs_cp", cp / writeTime, "ratio"),
+                    new Figure("io_write_parquet_gbps", gb / parquetTime, "GB/s"),
+                    new Figure("io_write_parquet_vs_cp", cp / parquetTime, "ratio"));
         } finally {
             delete(tmp);
         }
     }
 
-    private static void write(Path folder, List<float[]> data, Configuration conf) {
+    private static List<TensorSource> sources(List<float[]> data) {
         List<TensorSource> sources = new ArrayList<>();
         for (int i = 0; i < data.size(); i++) {
             sources.add(TensorSource.ofFloats(String.format("layers.%03d.weight", i), new long[] {4096, TENSOR_FLOATS / 4096},
                     data.get(i), DType.F32));
         }
+        return sources;
+    }
+
+    private static void write(Path folder, List<float[]> data, Configuration conf) {
+        List<TensorSource> sources = sources(data);
         ObjectNode config = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
         config.put("model_type", "bench");
         HfCheckpointWriter.to(new org.apache.hadoop.fs.Path(folder.toUri()), conf)

@@ -2,6 +2,7 @@ package dev.lmcmerge.data;
 
 import dev.lmcmerge.config.LmcException;
 import dev.lmcmerge.io.FileSystems;
+import dev.lmcmerge.io.ParquetStreams;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -21,10 +22,8 @@ import org.apache.parquet.hadoop.example.GroupReadSupport;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
 import org.apache.parquet.hadoop.metadata.ParquetMetadata;
-import org.apache.parquet.hadoop.util.HadoopStreams;
 import org.apache.parquet.io.InputFile;
 import org.apache.parquet.io.ParquetDecodingException;
-import org.apache.parquet.io.SeekableInputStream;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.Type;
 
@@ -153,35 +152,9 @@ final class ParquetFiles {
         return schema.getType(column);
     }
 
-    /**
-     * {@code file} as Parquet's input abstraction, opened through {@link FileSystems#fs} so local
-     * files are read raw: Hadoop's checksumming local file system would insist on {@code .crc}
-     * side files matching, which files written by pandas or copied around do not have.
-     */
+    /** {@code file} as Parquet's input abstraction, read raw through {@link FileSystems#fs} ({@link ParquetStreams}). */
     static InputFile inputFile(Path file, Configuration conf) {
-        FileSystem fs = FileSystems.fs(file, conf);
-        long length;
-        try {
-            length = fs.getFileStatus(file).getLen();
-        } catch (IOException e) {
-            throw FileSystems.ioError(file.toString(), "cannot read Parquet file", e);
-        }
-        return new InputFile() {
-            @Override
-            public long getLength() {
-                return length;
-            }
-
-            @Override
-            public SeekableInputStream newStream() throws IOException {
-                return HadoopStreams.wrap(fs.open(file));
-            }
-
-            @Override
-            public String toString() {
-                return file.toString();
-            }
-        };
+        return ParquetStreams.input(file, conf);
     }
 
     /** What is done with each record of a Parquet file; {@code row} counts from 0 within the file. */

@@ -2,6 +2,7 @@ package dev.lmcmerge.dist;
 
 import dev.lmcmerge.io.DType;
 import dev.lmcmerge.io.FileSystems;
+import dev.lmcmerge.io.ParquetStreams;
 import dev.lmcmerge.io.TensorInfo;
 import dev.lmcmerge.io.TensorSource;
 import java.io.ByteArrayOutputStream;
@@ -64,7 +65,7 @@ public final class ParquetTensors {
     static long write(Path file, Configuration conf, List<? extends TensorSource> tensors, int chunkBytes) {
         SimpleGroupFactory rows = new SimpleGroupFactory(SCHEMA);
         long total = 0;
-        try (ParquetWriter<Group> w = ExampleParquetWriter.builder(file).withConf(conf).withType(SCHEMA)
+        try (ParquetWriter<Group> w = ExampleParquetWriter.builder(ParquetStreams.output(file, conf)).withConf(conf).withType(SCHEMA)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
                 .withCompressionCodec(CompressionCodecName.UNCOMPRESSED)
                 .withDictionaryEncoding(false)

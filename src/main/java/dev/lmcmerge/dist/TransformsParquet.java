@@ -1,6 +1,7 @@
 package dev.lmcmerge.dist;
 
 import dev.lmcmerge.io.FileSystems;
+import dev.lmcmerge.io.ParquetStreams;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
@@ -48,7 +49,7 @@ final class TransformsParquet {
 
     /** Writes {@code rows} (all of one method) to {@code file}, replacing nothing: the file must not exist. */
     static void write(Path file, Configuration conf, List<ResultRows.Transform> rows) {
-        try (ParquetWriter<ResultRows.Transform> w = new Builder(file).withConf(conf)
+        try (ParquetWriter<ResultRows.Transform> w = new Builder(file, conf).withConf(conf)
                 .withWriteMode(ParquetFileWriter.Mode.CREATE)
                 .withCompressionCodec(CompressionCodecName.SNAPPY)
                 .withRowGroupSize(ROW_GROUP_BYTES)
@@ -64,8 +65,8 @@ final class TransformsParquet {
     }
 
     private static final class Builder extends ParquetWriter.Builder<ResultRows.Transform, Builder> {
-        Builder(Path file) {
-            super(file);
+        Builder(Path file, Configuration conf) {
+            super(ParquetStreams.output(file, conf));
         }
 
         @Override

@@ -83,6 +83,11 @@ class MergeJobEndToEndTest {
                 assertTrue(Files.getLastModifiedTime(f).toMillis() <= success, f + " written before _SUCCESS");
             }
         }
+        try (Stream<Path> all = Files.walk(run())) {
+            assertEquals(List.of(), all.filter(f -> f.getFileName().toString().endsWith(".parquet.crc"))
+                    .filter(f -> f.startsWith(run().resolve("merged")) || f.startsWith(run().resolve("transforms")))
+                    .toList(), "the files the job writes itself have no .crc side files");
+        }
         assertFalse(Files.exists(tmp.resolve("out/_staging")), "no staging folder left");
         assertFalse(Files.exists(tmp.resolve("out/_checkpoints/r1")), "checkpoints removed after success");
     }

@@ -27,6 +27,17 @@ class ParquetTensorsTest {
     Path tmp;
 
     @Test
+    void aLocalFileIsWrittenRawWithoutACrcSideFile() throws IOException {
+        Path part = tmp.resolve("part-00000.parquet");
+        ParquetTensors.write(new org.apache.hadoop.fs.Path(part.toUri()), new Configuration(),
+                List.of(TensorSource.ofFloats("w", new long[] {2}, new float[] {1, 2}, DType.F32)));
+
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(tmp)) {
+            assertEquals(List.of("part-00000.parquet"), files.map(f -> f.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    @Test
     void chunksInOrderRebuildEachTensorAndEachChunkIsItsOwnRowGroup() throws IOException {
         float[] w = new float[10];
         for (int i = 0; i < w.length; i++) {

@@ -37,6 +37,18 @@ class TransformsParquetTest {
     }
 
     @Test
+    void aLocalFileIsWrittenRawWithoutACrcSideFile() throws Exception {
+        Path dir = tmp.resolve("method=dual");
+        java.nio.file.Files.createDirectories(dir);
+        TransformsParquet.write(new org.apache.hadoop.fs.Path(dir.resolve("part-00000.parquet").toUri()), new Configuration(),
+                List.of(new ResultRows.Transform("r", "dual", "a", "none", -1, "kind", new int[0], new float[0])));
+
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+            assertEquals(List.of("part-00000.parquet"), files.map(f -> f.getFileName().toString()).toList());
+        }
+    }
+
+    @Test
     void aTableLargerThanHalfTheHeapIsWrittenWithoutBoxingItsValues() throws Exception {
         // 8 rows of 2M floats: 64 MB of arrays. Boxed (as a DataFrame of them would be) they take
         // about 320 MB, more than the child's whole heap.

@@ -86,15 +86,18 @@ final class ParquetFiles {
      */
     static final long MAX_ENTRIES_PER_BYTE = 1024;
 
-    /** What a Parquet file's footer says: its schema and its row groups, and the file's length. */
-    record Footer(Path file, MessageType schema, List<BlockMetaData> blocks, long bytes) {}
+    /**
+     * What a Parquet file's footer says (its schema and row groups) and the file's length, with the
+     * opened input the rows are then read from (no second status call, an S3 request per file).
+     */
+    record Footer(Path file, InputFile input, MessageType schema, List<BlockMetaData> blocks, long bytes) {}
 
     /** The footer of {@code file}; INVALID_INPUT if it is not a Parquet file. */
     static Footer footer(Path file, Configuration conf) {
-        InputFile in = inputFile(file, conf);
+        InputFile in = ParquetStreams.input(file, conf);
         try (ParquetFileReader r = ParquetFileReader.open(in)) {
             ParquetMetadata meta = r.getFooter();
-            return new Footer(file, meta.getFileMetaData().getSchema(), meta.getBlocks(), in.getLength());
+            return new Footer(file, in, meta.getFileMetaData().getSchema(), meta.getBlocks(), in.getLength());
         } catch (IOException | RuntimeException e) {
             throw new LmcException(dev.lmcmerge.config.ExitCode.INVALID_INPUT,
                     file + ": not a readable Parquet file (" + e.getMessage() + ")", e);
@@ -152,11 +155,6 @@ final class ParquetFiles {
         return schema.getType(column);
     }
 
-    /** {@code file} as Parquet's input abstraction, read raw through {@link FileSystems#fs} ({@link ParquetStreams}). */
-    static InputFile inputFile(Path file, Configuration conf) {
-        return ParquetStreams.input(file, conf);
-    }
-
     /** What is done with each record of a Parquet file; {@code row} counts from 0 within the file. */
     @FunctionalInterface
     interface RowConsumer {
@@ -172,10 +170,9 @@ final class ParquetFiles {
     static void forEachRow(Footer footer, Configuration conf, RowConsumer consumer, String... fields) {
         requirePlausibleCounts(footer, fields);
         Path file = footer.file();
-        MessageType schema = footer.schema();
         String columns = String.join(", ", fields);
         long row = 0;
-        try (ParquetReader<Group> reader = reader(file, conf, schema, fields)) {
+        try (ParquetReader<Group> reader = reader(footer, conf, fields)) {
             for (Group g = reader.read(); g != null; g = reader.read()) {
                 consumer.accept(g, row++);
             }
@@ -183,7 +180,7 @@ final class ParquetFiles {
             throw FileSystems.ioError(file.toString(), "cannot read column " + columns, e);
         } catch (IOException | ParquetDecodingException e) {
             // The footer parsed, so a failure while decoding pages is the file's content (Parquet reports a
-            // corrupt page header or a truncated chunk as IOException), as schema() treats the footer.
+            // corrupt page header or a truncated chunk as IOException), as footer() treats the footer.
             throw corrupt(file, columns, row, e.getMessage(), e);
         } catch (LmcException e) {
             throw e;
@@ -206,8 +203,9 @@ final class ParquetFiles {
                 + columns + " at or after row " + row + " (" + detail + ")", cause);
     }
 
-    /** A record reader over {@code file} that materializes only the top-level {@code fields}. */
-    private static ParquetReader<Group> reader(Path file, Configuration conf, MessageType schema, String... fields) {
+    /** A record reader over the footer's file that materializes only the top-level {@code fields}. */
+    private static ParquetReader<Group> reader(Footer footer, Configuration conf, String... fields) {
+        MessageType schema = footer.schema();
         List<Type> projected = new ArrayList<>();
         for (String f : fields) {
             projected.add(schema.getType(f));
@@ -215,14 +213,14 @@ final class ParquetFiles {
         Configuration c = new Configuration(conf);
         c.set(ReadSupport.PARQUET_READ_SCHEMA, new MessageType(schema.getName(), projected).toString());
         try {
-            return new ParquetReader.Builder<Group>(inputFile(file, conf)) {
+            return new ParquetReader.Builder<Group>(footer.input()) {
                 @Override
                 protected ReadSupport<Group> getReadSupport() {
                     return new GroupReadSupport();
                 }
             }.withConf(c).build();
         } catch (IOException e) {
-            throw FileSystems.ioError(file.toString(), "cannot open Parquet file", e);
+            throw FileSystems.ioError(footer.file().toString(), "cannot open Parquet file", e);
         }
     }
 }

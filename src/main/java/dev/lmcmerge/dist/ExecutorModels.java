@@ -61,9 +61,19 @@ public final class ExecutorModels {
         return ExecutorModelCache.get(ctx.effectiveCacheLimit());
     }
 
+    /** The start of every stored-form key of this run, so the forms can be dropped together. */
+    private static String originalPrefix(JobContext ctx) {
+        return ctx.scope() + "|original|";
+    }
+
+    /** The start of every transformed-form key of this run. */
+    private static String transformedPrefix(JobContext ctx) {
+        return ctx.scope() + "|transformed|";
+    }
+
     /** Cache key of a side's stored form. */
     static String originalKey(JobContext ctx, String side) {
-        return ctx.scope() + "|original|" + ctx.location(side);
+        return originalPrefix(ctx) + ctx.location(side);
     }
 
     /** Cache key of a side's canonical form. */
@@ -73,7 +83,7 @@ public final class ExecutorModels {
 
     /** Cache key of a side's canonical form transformed by {@code chain}, in order. */
     static String transformedKey(JobContext ctx, String side, List<Map<String, FloatTensor>> chain) {
-        StringBuilder k = new StringBuilder(ctx.scope()).append("|transformed|").append(ctx.location(side)).append('|')
+        StringBuilder k = new StringBuilder(transformedPrefix(ctx)).append(ctx.location(side)).append('|')
                 .append(ctx.orthogonal()).append('|').append(ctx.groups());
         for (Map<String, FloatTensor> params : chain) {
             k.append('|').append(params.size()).append(':').append(Integer.toHexString(params.hashCode()));
@@ -173,10 +183,10 @@ public final class ExecutorModels {
      */
     private static void dropUnneededForms(JobContext ctx) {
         if (ctx.forms() != JobContext.Forms.ALL) {
-            cache(ctx).evictPrefix(ctx.scope() + "|original|");
+            cache(ctx).evictPrefix(originalPrefix(ctx));
         }
         if (ctx.forms() == JobContext.Forms.CANONICAL) {
-            cache(ctx).evictPrefix(ctx.scope() + "|transformed|");
+            cache(ctx).evictPrefix(transformedPrefix(ctx));
         }
     }
 
